@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { createLogger } from "../lib/log.ts";
+import { fail } from "./envelope.ts";
+import { AppError } from "./errors.ts";
+import { services } from "./middleware.ts";
+import { health } from "./routes/health.ts";
+
+/** Builds the HTTP API: every response, including errors, in the design document's envelope. */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", services);
+  app.route("/", health);
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      c.header("allow", allowed.join(", "));
+      return fail(
+        c,
+        "METHOD_NOT_ALLOWED",
+        `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}`,
+      );
+    }
+    return fail(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return fail(c, err.code, err.message, err.details);
+    if (err instanceof ConfigError) {
+      createLogger("error").error("configuration invalid", { variables: err.variables });
+      return fail(c, "CONFIG_INVALID", err.message);
+    }
+    if (err instanceof HTTPException && err.status === 413) {
+      return fail(c, "PAYLOAD_TOO_LARGE", "Request body is too large");
+    }
+    const requestId = c.get("requestId");
+    c.get("services")?.log.error("unhandled error", {
+      error: err,
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    return fail(c, "INTERNAL_ERROR", `Internal error (request ${requestId ?? "unknown"})`);
+  });
+  return app;
+}
+
+/** Methods registered for a path, used to tell 405 from 404. */
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.includes("*")) continue;
+    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}/?$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  return [...methods].sort();
+}

@@ -1,0 +1,27 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
+
+/** The design document's envelope. */
+export type Envelope<T> =
+  | { success: true; data: T }
+  | { success: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
+/** Serialises a JSON body, writing bigint values as exact integer literals (never rounded through Number). */
+export function toJson(value: unknown): string {
+  const marked = JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `\u0000${v.toString()}\u0000` : v));
+  return marked.replace(/"\\u0000(-?\d+)\\u0000"/g, "$1");
+}
+
+/** A success response in the envelope. */
+export function ok<T>(c: Context, data: T, status: ContentfulStatusCode = 200): Response {
+  return c.body(toJson({ success: true, data }), status, { "content-type": "application/json; charset=utf-8" });
+}
+
+/** An error response in the envelope; the status comes from the code's one mapping. */
+export function fail(c: Context, code: ErrorCode, message: string, details?: Record<string, unknown>): Response {
+  const error = details ? { code, message, details } : { code, message };
+  return c.body(toJson({ success: false, error }), ERROR_STATUS[code], {
+    "content-type": "application/json; charset=utf-8",
+  });
+}

@@ -1,0 +1,54 @@
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import pkg from "../../../package.json" with { type: "json" };
+import type { AppEnv, Services } from "../../env.ts";
+import { ok } from "../envelope.ts";
+
+export const VERSION: string = pkg.version;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** A database round trip, bounded by a short timeout. */
+async function databaseHealthy(services: Services): Promise<boolean> {
+  try {
+    const { db } = services.db();
+    await withTimeout(db.execute(sql`select 1`), CHECK_TIMEOUT_MS);
+    return true;
+  } catch (err) {
+    services.log.warn("health: database check failed", { error: err });
+    return false;
+  }
+}
+
+/** The node's own health (`getHealth`), bounded by a short timeout. */
+async function rpcHealthy(services: Services): Promise<boolean> {
+  try {
+    const result = await services.rpc.call<string>("getHealth", [], { timeoutMs: CHECK_TIMEOUT_MS });
+    return result === "ok";
+  } catch (err) {
+    services.log.warn("health: rpc check failed", { error: err });
+    return false;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+export const health = new Hono<AppEnv>().get("/health", async (c) => {
+  const services = c.get("services");
+  const [database, solanaRpc] = await Promise.all([databaseHealthy(services), rpcHealthy(services)]);
+  const healthy = database && solanaRpc;
+  // Same envelope either way: load balancers read the status code, people read the body.
+  return ok(
+    c,
+    { status: healthy ? "healthy" : "unhealthy", database, solanaRpc, version: VERSION },
+    healthy ? 200 : 503,
+  );
+});

@@ -1,0 +1,116 @@
+import type { PublicKey } from "@solana/web3.js";
+import { z } from "zod";
+import type { LogLevel } from "./lib/log.ts";
+import { parsePubkey } from "./lib/pubkey.ts";
+
+/** The Worker's configuration, parsed once from vars and secrets. */
+export interface Config {
+  databaseUrl: string;
+  /** One or more RPC endpoints, tried in order (failover). */
+  rpcUrls: string[];
+  wsUrl: string;
+  programId: PublicKey;
+  usdtMint: PublicKey;
+  balanceCheckIntervalSec: number;
+  reconciliationIntervalSec: number;
+  /** Whole USDT. */
+  lowBalanceThreshold: bigint;
+  logLevel: LogLevel;
+  /** Local development only: host:port of the WebSocket→TCP proxy the Neon driver uses instead of Neon's. */
+  neonWsProxy: string | null;
+}
+
+const pubkey = z.string().transform((value, ctx) => {
+  const key = parsePubkey(value.trim());
+  if (!key) {
+    ctx.addIssue({ code: "custom", message: "must be a base58-encoded 32-byte public key" });
+    return z.NEVER;
+  }
+  return key;
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const wsUrl = z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" });
+const seconds = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a whole number of seconds" })
+    .int("must be a whole number of seconds")
+    .min(1, "must be at least 1 second")
+    .default(fallback);
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string({ error: "is required (a postgres:// connection string)" })
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string"),
+  SOLANA_RPC_URL: z
+    .string({ error: "is required" })
+    .transform((s) =>
+      s
+        .split(",")
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(httpUrl).min(1, "must list at least one http(s) URL")),
+  SOLANA_WS_URL: wsUrl.optional(),
+  VAULT_PROGRAM_ID: pubkey,
+  USDT_MINT: pubkey,
+  BALANCE_CHECK_INTERVAL: seconds(30),
+  RECONCILIATION_INTERVAL: seconds(300),
+  LOW_BALANCE_THRESHOLD: z
+    .string()
+    .regex(/^\d{1,13}$/, "must be a whole number of USDT")
+    .default("100")
+    .transform((s) => BigInt(s)),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  NEON_WS_PROXY: z.string().min(1).optional(),
+});
+
+/** Raised when a variable is missing or malformed; the message names every bad variable (never its value). */
+export class ConfigError extends Error {
+  readonly variables: string[];
+  constructor(problems: { variable: string; message: string }[]) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join("; ")}`);
+    this.name = "ConfigError";
+    this.variables = problems.map((p) => p.variable);
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the Worker's env into a typed Config, once per env object. Throws ConfigError. */
+export function loadConfig(env: object): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const source = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => typeof v === "string" && v !== "") as [string, string][],
+  );
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "config"), message: issue.message })),
+    );
+  }
+  const v = parsed.data;
+  const config: Config = {
+    databaseUrl: v.DATABASE_URL,
+    rpcUrls: v.SOLANA_RPC_URL,
+    wsUrl: v.SOLANA_WS_URL ?? deriveWsUrl(v.SOLANA_RPC_URL[0]!),
+    programId: v.VAULT_PROGRAM_ID,
+    usdtMint: v.USDT_MINT,
+    balanceCheckIntervalSec: v.BALANCE_CHECK_INTERVAL,
+    reconciliationIntervalSec: v.RECONCILIATION_INTERVAL,
+    lowBalanceThreshold: v.LOW_BALANCE_THRESHOLD,
+    logLevel: v.LOG_LEVEL,
+    neonWsProxy: v.NEON_WS_PROXY ?? null,
+  };
+  cache.set(env, config);
+  return config;
+}
+
+/** What @solana/web3.js derives when no WebSocket URL is given: ws scheme, and an explicit port plus one. */
+function deriveWsUrl(rpcUrl: string): string {
+  const url = new URL(rpcUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  if (url.port !== "") url.port = String(Number(url.port) + 1);
+  return url.toString();
+}

@@ -1,0 +1,276 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from "drizzle-orm/pg-core";
+import { bigNumeric, u64 } from "./types.ts";
+
+/** Values of `transactions.transaction_type`. */
+export const TRANSACTION_TYPES = [
+  "initialize",
+  "deposit",
+  "withdrawal",
+  "lock",
+  "unlock",
+  "transfer_in",
+  "transfer_out",
+  "initialize_authority",
+  "add_authorized_program",
+  "remove_authorized_program",
+  "set_paused",
+] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/** Values of `transactions.status`: pending → submitted → confirmed → finalized, or failed / expired. */
+export const TRANSACTION_STATUSES = ["pending", "submitted", "confirmed", "finalized", "failed", "expired"] as const;
+export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+
+export const VAULT_STATUSES = ["active", "paused", "closed"] as const;
+export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
+export const ALERT_STATUSES = ["open", "acknowledged", "resolved"] as const;
+
+const inList = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(", ")})`);
+const u64Bounds = (column: string) => `${column} >= 0 and ${column} <= 18446744073709551615`;
+const u64Range = (column: string) => sql.raw(u64Bounds(column));
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+};
+
+/** Cached vault accounts; the chain is the source of truth, `slot` says which state a row reflects. */
+export const vaults = pgTable(
+  "vaults",
+  {
+    owner: varchar("owner", { length: 64 }).primaryKey(),
+    vaultAddress: varchar("vault_address", { length: 64 }).notNull().unique(),
+    tokenAccount: varchar("token_account", { length: 64 }).notNull(),
+    mint: varchar("mint", { length: 64 }),
+    totalBalance: u64("total_balance").notNull().default(sql`0`),
+    lockedBalance: u64("locked_balance").notNull().default(sql`0`),
+    availableBalance: u64("available_balance").notNull().default(sql`0`),
+    totalDeposited: u64("total_deposited").notNull().default(sql`0`),
+    totalWithdrawn: u64("total_withdrawn").notNull().default(sql`0`),
+    status: varchar("status", { length: 20 }).notNull().default("active"),
+    /** `created_at` of the on-chain account (unix time written by the program). */
+    chainCreatedAt: timestamp("chain_created_at", { withTimezone: true }),
+    slot: bigint("slot", { mode: "bigint" }).notNull().default(sql`0`),
+    ...timestamps,
+  },
+  (t) => [
+    check("vaults_total_range", u64Range("total_balance")),
+    check("vaults_locked_range", u64Range("locked_balance")),
+    check("vaults_available_range", u64Range("available_balance")),
+    check("vaults_deposited_range", u64Range("total_deposited")),
+    check("vaults_withdrawn_range", u64Range("total_withdrawn")),
+    check("vaults_total_is_locked_plus_available", sql`total_balance = locked_balance + available_balance`),
+    check("vaults_status_valid", inList("status", VAULT_STATUSES)),
+    check("vaults_slot_non_negative", sql`slot >= 0`),
+  ],
+);
+
+/** One row per API request and per vault event seen on chain (a transfer gives a transfer_out and a transfer_in). */
+export const transactions = pgTable(
+  "transactions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    vaultOwner: varchar("vault_owner", { length: 64 }).notNull(),
+    transactionType: varchar("transaction_type", { length: 32 }).notNull(),
+    amount: u64("amount"),
+    signature: varchar("signature", { length: 128 }),
+    /** Position of the event in its transaction; with signature and type, the key that stops double counting. */
+    eventIndex: integer("event_index"),
+    status: varchar("status", { length: 20 }).notNull().default("pending"),
+    /** Hex sha256 of the built message: a transaction later seen on chain with this message is this request. */
+    messageHash: varchar("message_hash", { length: 64 }),
+    blockhash: varchar("blockhash", { length: 64 }),
+    lastValidBlockHeight: bigint("last_valid_block_height", { mode: "bigint" }),
+    slot: bigint("slot", { mode: "bigint" }),
+    blockTime: timestamp("block_time", { withTimezone: true }),
+    counterparty: varchar("counterparty", { length: 64 }),
+    reason: varchar("reason", { length: 32 }),
+    errorCode: integer("error_code"),
+    errorName: varchar("error_name", { length: 64 }),
+    errorMessage: text("error_message"),
+    details: jsonb("details"),
+    ...timestamps,
+  },
+  (t) => [
+    check("transactions_type_valid", inList("transaction_type", TRANSACTION_TYPES)),
+    check("transactions_status_valid", inList("status", TRANSACTION_STATUSES)),
+    check("transactions_amount_range", sql.raw(`amount is null or (${u64Bounds("amount")})`)),
+    uniqueIndex("transactions_event_key")
+      .on(t.signature, t.eventIndex, t.transactionType)
+      .where(sql`signature is not null and event_index is not null`),
+    uniqueIndex("transactions_message_hash_key")
+      .on(t.messageHash, t.transactionType)
+      .where(sql`message_hash is not null`),
+    index("transactions_owner_history").on(t.vaultOwner, t.createdAt.desc(), t.id.desc()),
+    index("transactions_signature").on(t.signature),
+    index("transactions_open_status").on(t.status).where(sql`status in ('pending', 'submitted', 'confirmed')`),
+  ],
+);
+
+/** Historical balance recordings per vault. */
+export const balanceSnapshots = pgTable(
+  "balance_snapshots",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    owner: varchar("owner", { length: 64 }).notNull(),
+    totalBalance: u64("total_balance").notNull(),
+    lockedBalance: u64("locked_balance").notNull(),
+    availableBalance: u64("available_balance").notNull(),
+    slot: bigint("slot", { mode: "bigint" }).notNull(),
+    takenAt: timestamp("taken_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("balance_snapshots_total_range", u64Range("total_balance")),
+    check("balance_snapshots_locked_range", u64Range("locked_balance")),
+    check("balance_snapshots_available_range", u64Range("available_balance")),
+    index("balance_snapshots_owner_time").on(t.owner, t.takenAt.desc()),
+    index("balance_snapshots_time").on(t.takenAt),
+  ],
+);
+
+/** Audit trail of reconciliation: one row per field that differed between cache and chain. */
+export const reconciliationLogs = pgTable(
+  "reconciliation_logs",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    owner: varchar("owner", { length: 64 }).notNull(),
+    field: varchar("field", { length: 40 }).notNull(),
+    /** The chain's value (what the cache should hold). */
+    expected: bigNumeric("expected").notNull(),
+    /** The cache's value before repair (or the token account amount, for token checks). */
+    actual: bigNumeric("actual").notNull(),
+    difference: bigNumeric("difference").notNull(),
+    slot: bigint("slot", { mode: "bigint" }).notNull(),
+    repaired: boolean("repaired").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("reconciliation_logs_difference", sql`difference = expected - actual`),
+    index("reconciliation_logs_time").on(t.createdAt),
+    index("reconciliation_logs_owner").on(t.owner, t.createdAt.desc()),
+  ],
+);
+
+/** Total Value Locked history. */
+export const tvlSnapshots = pgTable(
+  "tvl_snapshots",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    totalValueLocked: bigNumeric("total_value_locked").notNull(),
+    totalLocked: bigNumeric("total_locked").notNull(),
+    totalAvailable: bigNumeric("total_available").notNull(),
+    /** Sum of the vault token accounts' real amounts; differs from the recorded total after bugs §8.2 or donations. */
+    tokenAccountTotal: bigNumeric("token_account_total"),
+    activeVaults: integer("active_vaults").notNull(),
+    slot: bigint("slot", { mode: "bigint" }),
+    takenAt: timestamp("taken_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("tvl_snapshots_non_negative", sql`total_value_locked >= 0 and active_vaults >= 0`),
+    index("tvl_snapshots_time").on(t.takenAt),
+  ],
+);
+
+/** Operator alerts; `dedup_key` stops the same unresolved condition from being raised twice. */
+export const alerts = pgTable(
+  "alerts",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    kind: varchar("kind", { length: 48 }).notNull(),
+    severity: varchar("severity", { length: 16 }).notNull(),
+    owner: varchar("owner", { length: 64 }),
+    dedupKey: varchar("dedup_key", { length: 256 }).notNull(),
+    message: text("message").notNull(),
+    details: jsonb("details"),
+    status: varchar("status", { length: 16 }).notNull().default("open"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (t) => [
+    check("alerts_severity_valid", inList("severity", ALERT_SEVERITIES)),
+    check("alerts_status_valid", inList("status", ALERT_STATUSES)),
+    uniqueIndex("alerts_unresolved_dedup").on(t.dedupKey).where(sql`status <> 'resolved'`),
+    index("alerts_status_time").on(t.status, t.createdAt.desc()),
+  ],
+);
+
+/** Stored responses for `Idempotency-Key`: the same key and body replays the response; another body is refused. */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    scope: varchar("scope", { length: 64 }).notNull(),
+    key: varchar("key", { length: 128 }).notNull(),
+    requestHash: varchar("request_hash", { length: 64 }).notNull(),
+    statusCode: integer("status_code").notNull(),
+    response: jsonb("response").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_keys_time").on(t.createdAt)],
+);
+
+/** Every program transaction the ingestion has committed: the record that stops one being counted twice. */
+export const chainTransactions = pgTable(
+  "chain_transactions",
+  {
+    signature: varchar("signature", { length: 128 }).primaryKey(),
+    slot: bigint("slot", { mode: "bigint" }).notNull(),
+    blockTime: timestamp("block_time", { withTimezone: true }),
+    /** confirmed | finalized | failed */
+    commitment: varchar("commitment", { length: 16 }).notNull(),
+    err: jsonb("err"),
+    messageHash: varchar("message_hash", { length: 64 }),
+    eventCount: integer("event_count").notNull().default(0),
+    source: varchar("source", { length: 16 }).notNull().default("poll"),
+    ingestedAt: timestamp("ingested_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("chain_transactions_commitment_valid", inList("commitment", ["confirmed", "finalized", "failed"])),
+    index("chain_transactions_slot").on(t.slot),
+    index("chain_transactions_unfinalized").on(t.slot).where(sql`commitment = 'confirmed'`),
+  ],
+);
+
+/** Durable cursors (ingestion position, resumable job progress), one row per name. */
+export const cursors = pgTable("cursors", {
+  name: varchar("name", { length: 64 }).primaryKey(),
+  signature: varchar("signature", { length: 128 }),
+  slot: bigint("slot", { mode: "bigint" }),
+  state: jsonb("state"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One row per job run: when, how long, outcome and figures. */
+export const jobRuns = pgTable(
+  "job_runs",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    job: varchar("job", { length: 64 }).notNull(),
+    trigger: varchar("trigger", { length: 64 }).notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    outcome: varchar("outcome", { length: 16 }).notNull(),
+    figures: jsonb("figures"),
+    error: text("error"),
+  },
+  (t) => [
+    check("job_runs_outcome_valid", inList("outcome", ["ok", "error", "partial"])),
+    index("job_runs_job_time").on(t.job, t.startedAt.desc()),
+  ],
+);

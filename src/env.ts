@@ -1,0 +1,24 @@
+import type { SolanaRpc } from "./chain/rpc.ts";
+import type { Config } from "./config.ts";
+import type { DbHandle } from "./db/client.ts";
+import type { Logger } from "./lib/log.ts";
+
+/** Bindings: the vars of wrangler.toml (typed by `wrangler types`) plus secrets, which wrangler.toml cannot list. */
+export interface Bindings extends Env {
+  DATABASE_URL?: string;
+  NEON_WS_PROXY?: string;
+}
+
+/** Per-request services, created by one middleware and closed when the request ends. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  rpc: SolanaRpc;
+  /** Opens the request's database pool on first use. */
+  db(): DbHandle;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: { requestId: string; services: Services };
+}

@@ -1,0 +1,10 @@
+import { createApp } from "./api/app.ts";
+import type { Bindings } from "./env.ts";
+import { runScheduled } from "./jobs/dispatch.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
+} satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,37 @@
+/** Structured JSON logs: one line per record, with the request id when there is one. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+/** Creates a logger that writes JSON lines at or above `level`, carrying `base` fields on every record. */
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
+  const write = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[at] < ORDER[level]) return;
+    const record = JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...base, ...fields }, jsonSafe);
+    if (at === "error") console.error(record);
+    else if (at === "warn") console.warn(record);
+    else console.log(record);
+  };
+  return {
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (fields) => createLogger(level, { ...base, ...fields }),
+  };
+}
+
+/** bigint is not JSON-serialisable; errors lose their fields. Both are written readably. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}

@@ -1,0 +1,7 @@
+// Secrets and test-only bindings that wrangler.toml cannot declare (see vitest.config.ts).
+declare namespace Cloudflare {
+  interface Env {
+    DATABASE_URL: string;
+    NEON_WS_PROXY: string;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs in Node before the workerd test project: a real PostgreSQL (DATABASE_URL's server or an embedded one) with a
+ * fresh database and migrations, the Neon WebSocket proxy, and the localnet. Their addresses reach the Worker as
+ * bindings through `inject` (see vitest.config.ts).
+ */
+import type { TestProject } from "vitest/node";
+import { startLocalnet } from "../dev/localnet/index.ts";
+import { applyMigrations } from "../dev/migrate.ts";
+import { testDatabase } from "../dev/stack.ts";
+import { startWsProxy } from "../dev/ws-proxy.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    neonWsProxy: string;
+    rpcUrl: string;
+    rpcWsUrl: string;
+    programId: string;
+    usdtMint: string;
+    localnetAdminSecret: number[];
+    mintAuthoritySecret: number[];
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const database = await testDatabase();
+  await applyMigrations(database.url);
+  const proxy = await startWsProxy();
+  const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
+  project.provide("databaseUrl", database.url);
+  project.provide("neonWsProxy", proxy.address);
+  project.provide("rpcUrl", localnet.rpcUrl);
+  project.provide("rpcWsUrl", localnet.wsUrl);
+  project.provide("programId", localnet.programId.toBase58());
+  project.provide("usdtMint", localnet.usdtMint.toBase58());
+  project.provide("localnetAdminSecret", Array.from(localnet.admin.secretKey));
+  project.provide("mintAuthoritySecret", Array.from(localnet.mintAuthority.secretKey));
+  return async () => {
+    await localnet.close();
+    await proxy.close();
+    await database.stop();
+  };
+}

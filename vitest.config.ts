@@ -1,0 +1,46 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // The Worker itself, in workerd, against real Postgres (through the Neon proxy) and the localnet.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: inject("databaseUrl"),
+                NEON_WS_PROXY: inject("neonWsProxy"),
+                SOLANA_RPC_URL: inject("rpcUrl"),
+                SOLANA_WS_URL: inject("rpcWsUrl"),
+                VAULT_PROGRAM_ID: inject("programId"),
+                USDT_MINT: inject("usdtMint"),
+                LOG_LEVEL: "warn",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["./test/global-setup.ts"],
+          testTimeout: 30_000,
+          // web3.js 1.x ships CJS/ESM hybrids that workerd's module loader needs pre-bundled (TOOLCHAIN.md).
+          deps: { optimizer: { ssr: { enabled: true, include: ["@solana/web3.js", "@solana/spl-token"] } } },
+        },
+      },
+      {
+        // Node: the program codec, the localnet and everything that drives LiteSVM (which cannot run in workerd).
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
