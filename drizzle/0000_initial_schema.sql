@@ -53,7 +53,7 @@ CREATE TABLE "idempotency_keys" (
 	"key" varchar(128) NOT NULL,
 	"request_hash" varchar(64) NOT NULL,
 	"status_code" integer NOT NULL,
-	"response" jsonb NOT NULL,
+	"response" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "idempotency_keys_scope_key_pk" PRIMARY KEY("scope","key")
 );

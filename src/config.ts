@@ -18,6 +18,24 @@ export interface Config {
   logLevel: LogLevel;
   /** Local development only: host:port of the WebSocket→TCP proxy the Neon driver uses instead of Neon's. */
   neonWsProxy: string | null;
+  /** Percentile of recent prioritization fees used as the compute-unit price. */
+  priorityFeePercentile: number;
+  /** Upper bound of the compute-unit price, micro-lamports per CU. */
+  priorityFeeMaxMicroLamports: bigint;
+  /** Safety margin added to the simulated compute units, percent. */
+  computeUnitMarginPercent: number;
+  /** API keys with their scopes (secret `API_KEYS`). */
+  apiKeys: ApiKey[];
+  /** Build lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
+  allowUnlistedAuthorities: boolean;
+}
+
+export type ApiScope = "service" | "admin";
+
+export interface ApiKey {
+  name: string;
+  scope: ApiScope;
+  key: string;
 }
 
 const pubkey = z.string().transform((value, ctx) => {
@@ -63,7 +81,36 @@ const schema = z.object({
     .transform((s) => BigInt(s)),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   NEON_WS_PROXY: z.string().min(1).optional(),
+  PRIORITY_FEE_PERCENTILE: z.coerce.number().int().min(0).max(100).default(50),
+  PRIORITY_FEE_MAX_MICROLAMPORTS: z
+    .string()
+    .regex(/^\d{1,12}$/, "must be a whole number of micro-lamports")
+    .default("500000")
+    .transform((s) => BigInt(s)),
+  COMPUTE_UNIT_MARGIN_PERCENT: z.coerce.number().int().min(0).max(500).default(20),
+  API_KEYS: z
+    .string()
+    .default("")
+    .transform((s, ctx) => parseApiKeys(s, ctx)),
+  ALLOW_UNLISTED_AUTHORITIES: z.enum(["true", "false"]).default("false"),
 });
+
+/** `name:scope:key` entries separated by commas; keys must be at least 24 characters. */
+function parseApiKeys(value: string, ctx: z.RefinementCtx): ApiKey[] {
+  const keys: ApiKey[] = [];
+  for (const entry of value
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [name, scope, key] = entry.split(":");
+    if (!name || (scope !== "service" && scope !== "admin") || !key || key.length < 24) {
+      ctx.addIssue({ code: "custom", message: "entries must be name:service|admin:key with keys of 24+ characters" });
+      return [];
+    }
+    keys.push({ name, scope, key });
+  }
+  return keys;
+}
 
 /** Raised when a variable is missing or malformed; the message names every bad variable (never its value). */
 export class ConfigError extends Error {
@@ -102,6 +149,11 @@ export function loadConfig(env: object): Config {
     lowBalanceThreshold: v.LOW_BALANCE_THRESHOLD,
     logLevel: v.LOG_LEVEL,
     neonWsProxy: v.NEON_WS_PROXY ?? null,
+    priorityFeePercentile: v.PRIORITY_FEE_PERCENTILE,
+    priorityFeeMaxMicroLamports: v.PRIORITY_FEE_MAX_MICROLAMPORTS,
+    computeUnitMarginPercent: v.COMPUTE_UNIT_MARGIN_PERCENT,
+    apiKeys: v.API_KEYS,
+    allowUnlistedAuthorities: v.ALLOW_UNLISTED_AUTHORITIES === "true",
   };
   cache.set(env, config);
   return config;

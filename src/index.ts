@@ -4,6 +4,8 @@ import { runScheduled } from "./jobs/dispatch.ts";
 
 const app = createApp();
 
+export { VaultOwnerHub } from "./realtime/owner-hub.ts";
+
 export default {
   fetch: app.fetch,
   scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),

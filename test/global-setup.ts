@@ -4,23 +4,11 @@
  * bindings through `inject` (see vitest.config.ts).
  */
 import type { TestProject } from "vitest/node";
+import "./provided-context.ts";
 import { startLocalnet } from "../dev/localnet/index.ts";
 import { applyMigrations } from "../dev/migrate.ts";
 import { testDatabase } from "../dev/stack.ts";
 import { startWsProxy } from "../dev/ws-proxy.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    neonWsProxy: string;
-    rpcUrl: string;
-    rpcWsUrl: string;
-    programId: string;
-    usdtMint: string;
-    localnetAdminSecret: number[];
-    mintAuthoritySecret: number[];
-  }
-}
 
 export default async function setup(project: TestProject) {
   const database = await testDatabase();

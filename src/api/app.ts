@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { RpcUnavailableError } from "../chain/rpc.ts";
 import { ConfigError } from "../config.ts";
 import type { AppEnv } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
@@ -7,12 +8,16 @@ import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
 import { health } from "./routes/health.ts";
+import { transactionRoutes } from "./routes/transactions.ts";
+import { vaultBuild } from "./routes/vault-build.ts";
 
 /** Builds the HTTP API: every response, including errors, in the design document's envelope. */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", services);
   app.route("/", health);
+  app.route("/", vaultBuild);
+  app.route("/", transactionRoutes);
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
@@ -32,6 +37,10 @@ export function createApp(): Hono<AppEnv> {
     if (err instanceof ConfigError) {
       createLogger("error").error("configuration invalid", { variables: err.variables });
       return fail(c, "CONFIG_INVALID", err.message);
+    }
+    if (err instanceof RpcUnavailableError) {
+      c.get("services")?.log.warn("rpc unavailable", { error: err });
+      return fail(c, "UPSTREAM_UNAVAILABLE", "The Solana RPC is unavailable; try again shortly");
     }
     if (err instanceof HTTPException && err.status === 413) {
       return fail(c, "PAYLOAD_TOO_LARGE", "Request body is too large");

@@ -24,36 +24,94 @@ export interface RpcCallOptions {
   timeoutMs?: number;
 }
 
-/** Minimal JSON-RPC client over the configured endpoints, with failover in order. */
+export interface RpcRequest {
+  method: string;
+  params: unknown[];
+}
+
+type RpcReply = { id?: number; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+const ATTEMPTS_PER_ENDPOINT = 2;
+
+/**
+ * JSON-RPC client over the configured endpoints: a transport failure, timeout, 429 or 5xx is retried once on the
+ * same endpoint after a jittered backoff (honouring Retry-After up to 2 s), then the next endpoint is tried.
+ * Answers with a JSON-RPC error are final: another node would say the same.
+ */
 export class SolanaRpc {
   readonly urls: string[];
+  /** HTTP requests sent, for figures in jobs and benchmarks. */
+  requests = 0;
   constructor(config: Pick<Config, "rpcUrls">) {
     this.urls = config.rpcUrls;
   }
 
-  /** Calls `method` on the first endpoint that answers; RPC-level errors are not retried elsewhere. */
+  /** Calls one method. */
   async call<T>(method: string, params: unknown[] = [], opts: RpcCallOptions = {}): Promise<T> {
+    const reply = (await this.post({ jsonrpc: "2.0", id: 1, method, params }, opts)) as RpcReply;
+    return unwrap<T>(reply);
+  }
+
+  /** Sends several calls in one HTTP request (JSON-RPC batch); results come back in request order. */
+  async batch(
+    calls: RpcRequest[],
+    opts: RpcCallOptions = {},
+  ): Promise<Array<{ ok: true; value: unknown } | { ok: false; error: RpcError }>> {
+    if (calls.length === 0) return [];
+    const body = calls.map((c, id) => ({ jsonrpc: "2.0", id, method: c.method, params: c.params }));
+    const replies = (await this.post(body, opts)) as RpcReply[];
+    if (!Array.isArray(replies)) throw new RpcUnavailableError("Solana RPC answered a batch with a non-array");
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    return calls.map((_, id) => {
+      const reply = byId.get(id);
+      if (!reply) return { ok: false, error: new RpcError(-32603, "missing reply in batch") };
+      try {
+        return { ok: true, value: unwrap(reply) };
+      } catch (err) {
+        return { ok: false, error: err as RpcError };
+      }
+    });
+  }
+
+  private async post(body: unknown, opts: RpcCallOptions): Promise<unknown> {
     let lastProblem = "no endpoint configured";
     for (const url of this.urls) {
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-        });
-        if (!res.ok) {
+      for (let attempt = 1; attempt <= ATTEMPTS_PER_ENDPOINT; attempt++) {
+        let retryAfterMs = 0;
+        try {
+          this.requests++;
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+          });
+          if (res.ok) return await res.json();
+          await res.body?.cancel();
           lastProblem = `HTTP ${res.status}`;
-          continue;
+          if (!RETRYABLE_STATUS.has(res.status)) break;
+          retryAfterMs = Math.min(Number(res.headers.get("retry-after") ?? 0) * 1000, 2_000) || 0;
+        } catch (err) {
+          lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : "request failed";
         }
-        const body = (await res.json()) as { result?: T; error?: { code: number; message: string; data?: unknown } };
-        if (body.error) throw new RpcError(body.error.code, body.error.message, body.error.data);
-        return body.result as T;
-      } catch (err) {
-        if (err instanceof RpcError) throw err;
-        lastProblem = err instanceof Error ? err.name : "request failed";
+        if (attempt < ATTEMPTS_PER_ENDPOINT) await sleep(Math.max(retryAfterMs, backoff(attempt)));
       }
     }
     throw new RpcUnavailableError(`Solana RPC unavailable (${lastProblem})`);
   }
+}
+
+function unwrap<T>(reply: RpcReply): T {
+  if (reply.error) throw new RpcError(reply.error.code, reply.error.message, reply.error.data);
+  return reply.result as T;
+}
+
+/** Exponential backoff with full jitter: 0..(100 ms × 2^(attempt−1)). */
+function backoff(attempt: number): number {
+  return Math.random() * 100 * 2 ** (attempt - 1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

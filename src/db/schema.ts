@@ -219,7 +219,8 @@ export const idempotencyKeys = pgTable(
     key: varchar("key", { length: 128 }).notNull(),
     requestHash: varchar("request_hash", { length: 64 }).notNull(),
     statusCode: integer("status_code").notNull(),
-    response: jsonb("response").notNull(),
+    // Text, not jsonb: the body holds u64 literals that a JSON.parse round trip would round.
+    response: text("response").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_keys_time").on(t.createdAt)],

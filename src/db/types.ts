@@ -16,5 +16,3 @@ export const bigNumeric = customType<{ data: bigint; driverData: string }>({
   toDriver: (value) => value.toString(),
   fromDriver: (value) => BigInt(value),
 });
-
-export const U64_MAX = 18446744073709551615n;

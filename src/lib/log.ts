@@ -15,7 +15,11 @@ export interface Logger {
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
   const write = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
-    const record = JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...base, ...fields }, jsonSafe);
+    const error = fields?.error === undefined ? {} : { error: describeError(fields.error) };
+    const record = JSON.stringify(
+      { level: at, time: new Date().toISOString(), msg, ...base, ...fields, ...error },
+      jsonSafe,
+    );
     if (at === "error") console.error(record);
     else if (at === "warn") console.warn(record);
     else console.log(record);
@@ -34,4 +38,13 @@ function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;
+}
+
+/** Errors are logged by name and message only: driver errors carry whole client objects (and connection strings). */
+export function describeError(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  if (typeof err === "object" && err !== null && "message" in err) {
+    return { name: "Error", message: String((err as { message: unknown }).message) };
+  }
+  return { name: "Error", message: String(err) };
 }

@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../env.ts";
+import { refreshRequestStatus, requestView } from "../../vault/lifecycle.ts";
+import { findRequest } from "../../vault/requests.ts";
+import { relaySigned, trackSignature } from "../../vault/submit.ts";
+import { ok } from "../envelope.ts";
+import { AppError } from "../errors.ts";
+import { idempotent } from "../idempotency.ts";
+import { readJsonBody, validate } from "../validation.ts";
+
+const uuid = z.uuid({ error: "must be a transaction id (UUID)" });
+const signature = z
+  .string()
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/, "must be a base58 transaction signature")
+  .meta({ description: "Base58 transaction signature" });
+
+export const submitBody = z
+  .strictObject({
+    signedTransaction: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64")
+      .optional()
+      .meta({ description: "The signed transaction, base64 (wire format)" }),
+    signature: signature.optional(),
+    transactionId: uuid.optional(),
+  })
+  .check((ctx) => {
+    const v = ctx.value;
+    if ((v.signedTransaction === undefined) === (v.signature === undefined)) {
+      ctx.issues.push({
+        code: "custom",
+        input: v,
+        message: "send exactly one of signedTransaction or signature",
+        path: [],
+      });
+    } else if (v.signature !== undefined && v.transactionId === undefined) {
+      ctx.issues.push({ code: "custom", input: v, message: "is required with signature", path: ["transactionId"] });
+    }
+  });
+
+/** POST /vault/submit (relay) and GET /transactions/:id (status). */
+export const transactionRoutes = new Hono<AppEnv>()
+  .post("/vault/submit", async (c) => {
+    const { text, value } = await readJsonBody(c);
+    const body = validate(submitBody, value);
+    return idempotent(c, "vault.submit", text, async () => {
+      const services = c.get("services");
+      const data = body.signedTransaction
+        ? await relaySigned(services, c.env, body.signedTransaction, body.transactionId)
+        : await trackSignature(services, c.env, body.signature!, body.transactionId!);
+      return { status: 202, data };
+    });
+  })
+  .get("/transactions/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!uuid.safeParse(id).success) {
+      throw new AppError("VALIDATION_FAILED", "id must be a transaction id (UUID)", { field: "id" });
+    }
+    const services = c.get("services");
+    const { db } = services.db();
+    const row = await findRequest(db, id);
+    if (!row) throw new AppError("TRANSACTION_NOT_FOUND", `No transaction ${id}`);
+    // Read-through: a status read also asks the chain, so it is current even between the tracker's alarms.
+    const fresh = await refreshRequestStatus(services, db, row).catch((err) => {
+      services.log.warn("status refresh failed; serving stored status", { error: err });
+      return row;
+    });
+    return ok(c, requestView(fresh));
+  });

@@ -1,0 +1,64 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv, Services } from "../../env.ts";
+import { assembleTransaction } from "../../vault/assemble.ts";
+import type { PriorityFeeOptions } from "../../vault/fees.ts";
+import { recordBuiltRequest } from "../../vault/requests.ts";
+import { type PlannedOperation, planDeposit, planInitialize, planWithdraw } from "../../vault/user-operations.ts";
+import { idempotent } from "../idempotency.ts";
+import { amountSchema, priorityFeeSchema, pubkeySchema, readJsonBody, validate } from "../validation.ts";
+
+export const initializeBody = z.strictObject({ userPubkey: pubkeySchema, priorityFee: priorityFeeSchema });
+export const amountBody = z.strictObject({
+  userPubkey: pubkeySchema,
+  amount: amountSchema,
+  priorityFee: priorityFeeSchema,
+});
+
+type PriorityInput = z.output<typeof priorityFeeSchema>;
+
+function priorityOptions(input: PriorityInput): PriorityFeeOptions {
+  return { computeUnitPrice: input?.computeUnitPrice, percentile: input?.percentile };
+}
+
+/** Prices, assembles and records a planned operation. */
+export async function buildAndRecord(services: Services, plan: PlannedOperation, priority: PriorityInput) {
+  const built = await assembleTransaction(services, {
+    feePayer: plan.feePayer,
+    payerLamports: plan.payerLamports,
+    extraLamports: plan.extraLamports,
+    instructions: plan.instructions,
+    priority: priorityOptions(priority),
+  });
+  return recordBuiltRequest(services.db().db, plan, built);
+}
+
+/** POST /vault/initialize, /vault/deposit, /vault/withdraw: unsigned transactions for the user's wallet. */
+export const vaultBuild = new Hono<AppEnv>()
+  .post("/vault/initialize", async (c) => {
+    const { text, value } = await readJsonBody(c);
+    const body = validate(initializeBody, value);
+    return idempotent(c, "vault.initialize", text, async () => {
+      const services = c.get("services");
+      const plan = await planInitialize(services, body.userPubkey);
+      return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };
+    });
+  })
+  .post("/vault/deposit", async (c) => {
+    const { text, value } = await readJsonBody(c);
+    const body = validate(amountBody, value);
+    return idempotent(c, "vault.deposit", text, async () => {
+      const services = c.get("services");
+      const plan = await planDeposit(services, body.userPubkey, body.amount);
+      return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };
+    });
+  })
+  .post("/vault/withdraw", async (c) => {
+    const { text, value } = await readJsonBody(c);
+    const body = validate(amountBody, value);
+    return idempotent(c, "vault.withdraw", text, async () => {
+      const services = c.get("services");
+      const plan = await planWithdraw(services, body.userPubkey, body.amount);
+      return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };
+    });
+  });

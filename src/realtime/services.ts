@@ -1,0 +1,30 @@
+import { SolanaRpc } from "../chain/rpc.ts";
+import { loadConfig } from "../config.ts";
+import { type DbHandle, openDatabase } from "../db/client.ts";
+import type { Bindings, Services } from "../env.ts";
+import { createLogger } from "../lib/log.ts";
+
+/**
+ * Services for work outside an HTTP request (Durable Object alarms, cron): same shape as a request's, with a pool
+ * opened on first use and closed by `close()` at the end of the invocation.
+ */
+export function backgroundServices(
+  env: Bindings,
+  fields: Record<string, unknown>,
+): Services & { close(): Promise<void> } {
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel, fields);
+  let handle = null as DbHandle | null;
+  return {
+    config,
+    log,
+    rpc: new SolanaRpc(config),
+    db: () => {
+      handle ??= openDatabase(config, log);
+      return handle;
+    },
+    close: async () => {
+      await handle?.close();
+    },
+  };
+}

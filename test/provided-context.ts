@@ -1,0 +1,15 @@
+/** What test/global-setup.ts provides to the test projects (`inject(...)`). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    neonWsProxy: string;
+    rpcUrl: string;
+    rpcWsUrl: string;
+    programId: string;
+    usdtMint: string;
+    localnetAdminSecret: number[];
+    mintAuthoritySecret: number[];
+  }
+}
+
+export {};
