@@ -20,5 +20,5 @@ export interface Services {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { requestId: string; services: Services };
+  Variables: { requestId: string; services: Services; apiKeyName?: string };
 }

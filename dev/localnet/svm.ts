@@ -1,0 +1,195 @@
+/**
+ * A thin, byte-level wrapper around one LiteSVM instance. LiteSVM is only the execution engine: signature and
+ * blockhash checks are off and its transaction history is disabled (capacity 0), because the localnet front
+ * verifies signatures, keeps blockhashes and dedups by itself — and because identical internal single-instruction
+ * transactions must never be refused as duplicates.
+ */
+
+import type { TransactionInstruction } from "@solana/web3.js";
+import { Keypair, PublicKey, Transaction } from "@solana/web3.js";
+import type { FailedTransactionMetadata, TransactionMetadata } from "litesvm/dist/internal.js";
+import * as internal from "litesvm/dist/internal.js";
+import type { AccountState } from "./program-model.ts";
+
+/** JSON shape of a TransactionError as the RPC reports it. */
+export type TransactionErrorJson = string | Record<string, unknown>;
+
+/** An inner instruction in terms of the account keys of the transaction that produced it. */
+export interface RawInnerInstruction {
+  programIdIndex: number;
+  accounts: number[];
+  data: Uint8Array;
+  stackHeight: number;
+}
+
+/** What LiteSVM reports for one executed transaction. */
+export interface SvmResult {
+  err: TransactionErrorJson | null;
+  /** False when the transaction failed before execution (no fee charged, nothing committed). */
+  included: boolean;
+  logs: string[];
+  innerInstructions: RawInnerInstruction[][];
+  unitsConsumed: bigint;
+}
+
+const SYSTEM_PROGRAM = new PublicKey("11111111111111111111111111111111");
+/** Errors LiteSVM reports for an executed (fee-charging) transaction; every other one aborts before execution. */
+const EXECUTED_ERRORS = new Set(["InstructionError", "DuplicateInstruction", "InsufficientFundsForRent"]);
+const enums = internal as unknown as Record<string, Record<string, number | string>>;
+
+function reverseEnum(name: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const [k, v] of Object.entries(enums[name] ?? {})) if (typeof v === "number") out.set(v, k);
+  return out;
+}
+const TX_ERRORS = reverseEnum("TransactionErrorFieldless");
+const IX_ERRORS = reverseEnum("InstructionErrorFieldless");
+
+function instructionErrorJson(e: unknown): unknown {
+  if (typeof e === "number") return IX_ERRORS.get(e) ?? "GenericError";
+  if (e instanceof internal.InstructionErrorCustom) return { Custom: e.code };
+  if (e instanceof internal.InstructionErrorBorshIo) return "BorshIoError";
+  return "GenericError";
+}
+
+/** Converts LiteSVM's error objects to the RPC's JSON form. */
+export function transactionErrorJson(e: unknown): TransactionErrorJson {
+  if (typeof e === "number") return TX_ERRORS.get(e) ?? "SanitizeFailure";
+  if (e instanceof internal.TransactionErrorInstructionError) {
+    return { InstructionError: [e.index, instructionErrorJson(e.err())] };
+  }
+  if (e instanceof internal.TransactionErrorDuplicateInstruction) return { DuplicateInstruction: e.index };
+  if (e instanceof internal.TransactionErrorInsufficientFundsForRent) {
+    return { InsufficientFundsForRent: { account_index: e.accountIndex } };
+  }
+  if (e instanceof internal.TransactionErrorProgramExecutionTemporarilyRestricted) {
+    return { ProgramExecutionTemporarilyRestricted: { account_index: e.accountIndex } };
+  }
+  return "SanitizeFailure";
+}
+
+function toResult(r: TransactionMetadata | FailedTransactionMetadata): SvmResult {
+  const failed = r instanceof internal.FailedTransactionMetadata;
+  const meta = failed ? r.meta() : r;
+  const err = failed ? transactionErrorJson(r.err()) : null;
+  const included = err === null || (typeof err === "object" && EXECUTED_ERRORS.has(Object.keys(err)[0] ?? ""));
+  return {
+    err,
+    included,
+    logs: meta.logs(),
+    innerInstructions: meta.innerInstructions().map((group) =>
+      group.map((ii) => {
+        const c = ii.instruction();
+        return {
+          programIdIndex: c.programIdIndex(),
+          accounts: [...c.accounts()],
+          data: c.data(),
+          stackHeight: ii.stackHeight(),
+        };
+      }),
+    ),
+    unitsConsumed: meta.computeUnitsConsumed(),
+  };
+}
+
+/** Encodes a compact-u16 (shortvec) length. */
+export function shortvec(n: number): number[] {
+  const out: number[] = [];
+  let rest = n;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if (rest === 0) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** The LiteSVM instance plus the helpers the engine needs. */
+export class Svm {
+  readonly inner: internal.LiteSvm;
+  /** Pays for internal single-instruction transactions; its balance is restored after each one. */
+  private readonly internalPayer = Keypair.generate().publicKey;
+
+  constructor() {
+    this.inner = new internal.LiteSvm();
+    this.inner.setSigverify(false);
+    this.inner.setBlockhashCheck(false);
+    this.inner.setTransactionHistory(0n);
+    this.setAccount(this.internalPayer, {
+      lamports: 1_000_000_000_000_000n,
+      owner: SYSTEM_PROGRAM,
+      data: new Uint8Array(0),
+      executable: false,
+    });
+  }
+
+  /** Current state of an account; null when it does not exist (0 lamports). */
+  getAccount(pubkey: PublicKey): AccountState | null {
+    const a = this.inner.getAccount(pubkey.toBytes());
+    if (!a || a.lamports() === 0n) return null;
+    return { lamports: a.lamports(), owner: new PublicKey(a.owner()), data: a.data(), executable: a.executable() };
+  }
+
+  /** Writes an account; null deletes it (an empty system account with 0 lamports). */
+  setAccount(pubkey: PublicKey, state: AccountState | null): void {
+    const s = state ?? { lamports: 0n, owner: SYSTEM_PROGRAM, data: new Uint8Array(0), executable: false };
+    this.inner.setAccount(
+      pubkey.toBytes(),
+      new internal.Account(s.lamports, s.data, s.owner.toBytes(), s.executable, 18446744073709551615n),
+    );
+  }
+
+  /** Every account owned by `owner`. */
+  programAccounts(owner: PublicKey): Array<{ pubkey: PublicKey; account: AccountState }> {
+    return this.inner.getProgramAccounts(owner.toBytes()).map((x) => {
+      const a = x.account();
+      return {
+        pubkey: new PublicKey(x.address),
+        account: {
+          lamports: a.lamports(),
+          owner: new PublicKey(a.owner()),
+          data: a.data(),
+          executable: a.executable(),
+        },
+      };
+    });
+  }
+
+  /** Executes a whole wire transaction (legacy or v0). LiteSVM charges the fee. */
+  execute(wire: Uint8Array, version: "legacy" | 0): SvmResult {
+    const r = version === "legacy" ? this.inner.sendLegacyTransaction(wire) : this.inner.sendVersionedTransaction(wire);
+    return toResult(r);
+  }
+
+  /**
+   * Executes one instruction as its own legacy transaction paid by the internal payer (refunded afterwards).
+   * `signers` are the accounts the instruction may treat as signers (outer signers, or a model's PDAs).
+   * Returns the result and the internal message's account keys (inner instruction indices refer to them).
+   */
+  runInstruction(ix: TransactionInstruction, signers: Set<string>): { result: SvmResult; keys: PublicKey[] } {
+    const keys = ix.keys.map((k) => ({ ...k, isSigner: signers.has(k.pubkey.toBase58()) }));
+    const tx = new Transaction({ feePayer: this.internalPayer, recentBlockhash: this.inner.latestBlockhash() });
+    tx.add({ programId: ix.programId, keys, data: ix.data });
+    const msg = tx.compileMessage();
+    const n = msg.header.numRequiredSignatures;
+    const wire = Buffer.concat([Buffer.from(shortvec(n)), Buffer.alloc(64 * n), msg.serialize()]);
+    const before = this.getAccount(this.internalPayer);
+    const result = toResult(this.inner.sendLegacyTransaction(wire));
+    this.setAccount(this.internalPayer, before);
+    return { result, keys: msg.accountKeys };
+  }
+
+  /** Keeps LiteSVM's Clock sysvar in step with the localnet's slot clock. */
+  setClock(slot: bigint, unixTimestamp: bigint, startTimestamp: bigint): void {
+    this.inner.warpToSlot(slot);
+    this.inner.setClock(new internal.Clock(slot, startTimestamp, 0n, 0n, unixTimestamp));
+  }
+
+  /** Rent-exempt minimum for `dataLen` bytes. */
+  minimumBalance(dataLen: number): bigint {
+    return this.inner.minimumBalanceForRentExemption(BigInt(dataLen));
+  }
+}

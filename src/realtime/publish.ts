@@ -1,0 +1,32 @@
+import type { Bindings } from "../env.ts";
+import { ownerHub } from "./owner-hub.ts";
+
+/** Names of the events pushed to an owner's WebSockets. */
+export type OwnerEventName =
+  | "balance_update"
+  | "transaction_confirmed"
+  | "transaction_finalized"
+  | "transaction_failed"
+  | "transaction_expired"
+  | "collateral_locked"
+  | "collateral_unlocked"
+  | "collateral_transferred"
+  | "alert";
+
+export interface OwnerEvent {
+  event: OwnerEventName;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Hands events to the owner's VaultOwnerHub, which stores each (assigning its `seq`) before pushing it to the
+ * owner's sockets. Values must already be JSON-safe (bigint amounts as strings or exact literals via toJson).
+ */
+export async function publishToOwner(env: Bindings, owner: string, events: OwnerEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const res = await ownerHub(env, owner).fetch("https://owner-hub/publish", {
+    method: "POST",
+    body: JSON.stringify({ owner, events }),
+  });
+  if (!res.ok) throw new Error(`owner hub refused events: ${res.status}`);
+}
