@@ -11,7 +11,9 @@ async function sha256(value: string): Promise<Uint8Array> {
 
 /** Equal-length digests compared in constant time (workerd's crypto.subtle.timingSafeEqual). */
 function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return (crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean }).timingSafeEqual(a, b);
+  return (
+    crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean }
+  ).timingSafeEqual(a, b);
 }
 
 /**

@@ -74,7 +74,7 @@ export interface TokenAccount {
 
 /** Decodes a classic SPL Token account; null when the account is not one. */
 export function decodeTokenAccount(account: RawAccount | null): TokenAccount | null {
-  if (!account || !account.owner.equals(TOKEN_PROGRAM_ID) || account.data.length !== 165) return null;
+  if (!account?.owner.equals(TOKEN_PROGRAM_ID) || account.data.length !== 165) return null;
   const view = new DataView(account.data.buffer, account.data.byteOffset, account.data.byteLength);
   const state = account.data[108]!;
   if (state === 0) return null;
@@ -94,7 +94,7 @@ export interface MintAccount {
 
 /** Decodes a classic SPL Token mint; null when the account is not an initialized Tokenkeg mint. */
 export function decodeMint(account: RawAccount | null): MintAccount | null {
-  if (!account || !account.owner.equals(TOKEN_PROGRAM_ID) || account.data.length !== 82) return null;
+  if (!account?.owner.equals(TOKEN_PROGRAM_ID) || account.data.length !== 82) return null;
   if (account.data[45] !== 1) return null;
   const view = new DataView(account.data.buffer, account.data.byteOffset, account.data.byteLength);
   return { supply: view.getBigUint64(36, true), decimals: account.data[44]! };

@@ -69,7 +69,7 @@ export const vaults = pgTable(
     slot: bigint("slot", { mode: "bigint" }).notNull().default(sql`0`),
     ...timestamps,
   },
-  (t) => [
+  () => [
     check("vaults_total_range", u64Range("total_balance")),
     check("vaults_locked_range", u64Range("locked_balance")),
     check("vaults_available_range", u64Range("available_balance")),

@@ -75,7 +75,7 @@ export async function readVaultChainView(rpc: SolanaRpc, config: Config, owner: 
 
 /** Decodes an account only when the program owns it; anything else reads as absent. */
 function decodeOwned<T>(account: RawAccount | null, programId: PublicKey, decode: (data: Uint8Array) => T): T | null {
-  if (!account || !account.owner.equals(programId)) return null;
+  if (!account?.owner.equals(programId)) return null;
   try {
     return decode(account.data);
   } catch {

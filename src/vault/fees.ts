@@ -33,6 +33,7 @@ export async function computeUnitPrice(
     fees.map((f) => BigInt(f.prioritizationFee)),
     opts.percentile ?? config.priorityFeePercentile,
   );
+  // biome-ignore lint/complexity/useMathMinMax: bigint values; Math.min would throw.
   return price > config.priorityFeeMaxMicroLamports ? config.priorityFeeMaxMicroLamports : price;
 }
 

@@ -116,7 +116,7 @@ async function ownerOf(services: Services, vetted: VettedTransaction): Promise<s
   if (!["lock", "unlock", "transfer_out"].includes(vetted.type)) return vetted.owner.toBase58();
   const { accounts } = await getAccounts(services.rpc, [vetted.owner]);
   const account = accounts[0];
-  if (!account || !account.owner.equals(services.config.programId)) {
+  if (!account?.owner.equals(services.config.programId)) {
     throw new AppError("VAULT_NOT_FOUND", `${vetted.owner.toBase58()} is not a vault of this program`);
   }
   return decodeCollateralVault(account.data).owner.toBase58();

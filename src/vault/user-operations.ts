@@ -73,7 +73,7 @@ function assertVaultUsable(view: VaultChainView, services: Services, amount: big
     throw new AppError("VAULT_AUTHORITY_MISSING", "The program's VaultAuthority is not initialized on this cluster");
   }
   if (view.authority.isPaused) throw new AppError("PROGRAM_PAUSED", "The vault program is paused by its admin");
-  if (!view.vaultToken || !view.vaultToken.mint.equals(services.config.usdtMint)) {
+  if (!view.vaultToken?.mint.equals(services.config.usdtMint)) {
     throw new AppError(
       "VAULT_MINT_MISMATCH",
       `This vault holds ${view.vaultToken?.mint.toBase58() ?? "an unknown mint"}, not the configured USDT mint`,
