@@ -109,8 +109,12 @@ function fundWith(chain: Chain, mint: PublicKey, mintAuthority: Keypair) {
       const ataKey = getAssociatedTokenAddressSync(mint, address, true);
       ata = ataKey.toBase58();
       const ixs = [createAssociatedTokenAccountIdempotentInstruction(chain.faucet.publicKey, ataKey, address, mint)];
-      if (opts.usdt > 0n) ixs.push(createMintToInstruction(mint, ataKey, mintAuthority.publicKey, opts.usdt));
-      check(chain.submit(ixs, [chain.faucet, mintAuthority]));
+      const signers = [chain.faucet];
+      if (opts.usdt > 0n) {
+        ixs.push(createMintToInstruction(mint, ataKey, mintAuthority.publicKey, opts.usdt));
+        signers.push(mintAuthority);
+      }
+      check(chain.submit(ixs, signers));
     }
     return { signatures, ata };
   };

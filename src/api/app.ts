@@ -8,8 +8,10 @@ import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
 import { health } from "./routes/health.ts";
+import { privileged } from "./routes/privileged.ts";
 import { transactionRoutes } from "./routes/transactions.ts";
 import { vaultBuild } from "./routes/vault-build.ts";
+import { vaultRead } from "./routes/vault-read.ts";
 
 /** Builds the HTTP API: every response, including errors, in the design document's envelope. */
 export function createApp(): Hono<AppEnv> {
@@ -18,6 +20,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", health);
   app.route("/", vaultBuild);
   app.route("/", transactionRoutes);
+  app.route("/", vaultRead);
+  app.route("/", privileged);
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

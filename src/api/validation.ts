@@ -29,6 +29,10 @@ export const pubkeySchema = z
 export const amountSchema = z
   .unknown()
   .transform((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: "custom", message: "is required", params: { apiCode: "VALIDATION_FAILED" } });
+      return z.NEVER;
+    }
     const parsed = parseAmount(value);
     if (!parsed.ok) {
       ctx.addIssue({ code: "custom", message: AMOUNT_PROBLEMS[parsed.problem], params: { apiCode: "INVALID_AMOUNT" } });

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { type TransactionStatus, transactions } from "../db/schema.ts";
 import type { AssembledTransaction } from "./assemble.ts";
@@ -7,7 +7,8 @@ import type { PlannedOperation } from "./user-operations.ts";
 /** The response of every build endpoint. */
 export interface BuildResponse {
   transactionId: string;
-  status: "pending";
+  /** "pending" for a new request; an identical request built moments earlier keeps its own status. */
+  status: string;
   unsignedTransaction: string;
   message: string;
   type: string;
@@ -31,7 +32,7 @@ export async function recordBuiltRequest(
   built: AssembledTransaction,
   details: Record<string, unknown> = {},
 ): Promise<BuildResponse> {
-  const [row] = await db
+  const inserted = await db
     .insert(transactions)
     .values({
       vaultOwner: plan.owner.toBase58(),
@@ -43,10 +44,19 @@ export async function recordBuiltRequest(
       lastValidBlockHeight: built.lastValidBlockHeight,
       details: { feePayer: plan.feePayer.toBase58(), steps: plan.steps, ...details },
     })
-    .returning({ id: transactions.id });
+    .onConflictDoNothing({
+      target: [transactions.messageHash, transactions.transactionType],
+      where: sql`message_hash is not null`,
+    })
+    .returning({ id: transactions.id, status: transactions.status });
+  // The same operation built twice within one blockhash is the same message, hence the same transaction (it can
+  // land only once): both callers get the one request that stands for it.
+  const row =
+    inserted[0] ??
+    (await findRequestsByMessageHash(db, built.messageHash)).find((r) => r.transactionType === plan.type);
   return {
     transactionId: row!.id,
-    status: "pending",
+    status: row!.status,
     unsignedTransaction: built.unsignedTransaction,
     message: "Sign and submit this transaction",
     type: plan.type,

@@ -1,0 +1,85 @@
+import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
+import { describe, expect, it } from "vitest";
+import { fundedWallet, localnetControl, rpc, signBase64 } from "./chain.ts";
+import { build, buildSignRelay, waitForStatus } from "./flow.ts";
+import { postJson } from "./helpers.ts";
+
+async function vaultOwner(deposit: bigint): Promise<Keypair> {
+  const wallet = await fundedWallet({ usdt: deposit });
+  const userPubkey = wallet.publicKey.toBase58();
+  await buildSignRelay("/vault/initialize", { userPubkey }, [wallet]);
+  if (deposit > 0n) await buildSignRelay("/vault/deposit", { userPubkey, amount: deposit.toString() }, [wallet]);
+  return wallet;
+}
+
+describe("relay and transaction lifecycle", () => {
+  it("answers a program failure at once with the error's name and code, and records the request as failed", async () => {
+    const wallet = await vaultOwner(50_000_000n);
+    const userPubkey = wallet.publicKey.toBase58();
+    const first = await build("/vault/withdraw", { userPubkey, amount: 40_000_000 });
+    const second = await build("/vault/withdraw", { userPubkey, amount: 30_000_000 });
+    await postJson("/vault/submit", {
+      signedTransaction: signBase64(first.unsignedTransaction, wallet),
+      transactionId: first.transactionId,
+    });
+    await waitForStatus(first.transactionId, "confirmed", "finalized");
+    const res = await postJson("/vault/submit", {
+      signedTransaction: signBase64(second.unsignedTransaction, wallet),
+      transactionId: second.transactionId,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error?.code).toBe("TRANSACTION_FAILED");
+    expect(res.body.error?.details).toMatchObject({ programError: "InsufficientBalance", programErrorCode: 12010 });
+    const status = await waitForStatus(second.transactionId, "failed");
+    expect(status.error).toMatchObject({ code: 12010, name: "InsufficientBalance" });
+  });
+
+  it("follows a transaction the client sent straight to the chain once it posts the signature, up to finalized", async () => {
+    const wallet = await vaultOwner(0n);
+    await localnetControl("fund", { address: wallet.publicKey.toBase58(), usdt: "7000000" });
+    const data = await build("/vault/deposit", { userPubkey: wallet.publicKey.toBase58(), amount: 7_000_000 });
+    const signature = await rpc<string>("sendTransaction", [
+      signBase64(data.unsignedTransaction, wallet),
+      { encoding: "base64" },
+    ]);
+    const res = await postJson("/vault/submit", { signature, transactionId: data.transactionId });
+    expect(res.status).toBe(202);
+    const done = await waitForStatus(data.transactionId, "finalized");
+    expect(done).toMatchObject({ signature, status: "finalized", amount: 7000000 });
+  });
+
+  it("marks a request left unsigned until its blockhash expires as expired", async () => {
+    const wallet = await fundedWallet();
+    const data = await build("/vault/initialize", { userPubkey: wallet.publicKey.toBase58() });
+    await localnetControl("advance", { slots: 160 });
+    const done = await waitForStatus(data.transactionId, "expired");
+    expect(done.status).toBe("expired");
+  });
+
+  it("refuses a transaction for another program (never an open relay)", async () => {
+    const wallet = await fundedWallet();
+    const { value } = await rpc<{ value: { blockhash: string } }>("getLatestBlockhash", [{ commitment: "confirmed" }]);
+    const tx = new Transaction({ feePayer: wallet.publicKey, blockhash: value.blockhash, lastValidBlockHeight: 0 });
+    tx.add(
+      SystemProgram.transfer({ fromPubkey: wallet.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1000 }),
+    );
+    tx.sign(wallet);
+    const res = await postJson("/vault/submit", { signedTransaction: btoa(String.fromCharCode(...tx.serialize())) });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.code).toBe("PROGRAM_NOT_ALLOWED");
+  });
+
+  it("refuses a transaction signed by the wrong key", async () => {
+    const wallet = await fundedWallet();
+    const data = await build("/vault/initialize", { userPubkey: wallet.publicKey.toBase58() });
+    const wire = Uint8Array.from(atob(data.unsignedTransaction), (c) => c.charCodeAt(0));
+    const tx = Transaction.from(wire);
+    const impostor = Keypair.generate();
+    const { ed25519 } = await import("@noble/curves/ed25519");
+    // Wire layout: [count=1][64-byte signature][message]; put the impostor's signature in the user's slot.
+    wire.set(ed25519.sign(tx.serializeMessage(), impostor.secretKey.slice(0, 32)), 1);
+    const res = await postJson("/vault/submit", { signedTransaction: btoa(String.fromCharCode(...wire)) });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.code).toBe("INVALID_SIGNATURE");
+  });
+});

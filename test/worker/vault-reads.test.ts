@@ -1,0 +1,68 @@
+import { Keypair } from "@solana/web3.js";
+import { describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { fundedWallet, rpc } from "./chain.ts";
+import { buildSignRelay } from "./flow.ts";
+import { call } from "./helpers.ts";
+
+describe("reads", () => {
+  it("serve the balance in the design document's shape, matching the chain", async () => {
+    const wallet = await fundedWallet({ usdt: 1_234_567_890n });
+    const userPubkey = wallet.publicKey.toBase58();
+    await buildSignRelay("/vault/initialize", { userPubkey }, [wallet]);
+    await buildSignRelay("/vault/deposit", { userPubkey, amount: 1_234_567_890 }, [wallet]);
+    const { status, body } = await call(`/vault/balance/${userPubkey}`);
+    expect(status).toBe(200);
+    expect(body.data).toMatchObject({
+      owner: userPubkey,
+      totalBalance: 1234567890,
+      lockedBalance: 0,
+      availableBalance: 1234567890,
+      formattedTotal: "1234.56789 USDT",
+      formattedAvailable: "1234.56789 USDT",
+      totalDeposited: 1234567890,
+    });
+
+    const history = await call(`/vault/transactions/${userPubkey}?limit=1`);
+    expect(history.status).toBe(200);
+    expect(history.body.data).toMatchObject({ owner: userPubkey, total: 2, limit: 1, offset: 0 });
+    expect((history.body.data?.transactions as { type: string }[])[0]?.type).toBe("deposit");
+    const filtered = await call(`/vault/transactions/${userPubkey}?type=initialize`);
+    expect(filtered.body.data?.total).toBe(1);
+  });
+
+  it("answer 404 VAULT_NOT_FOUND for an owner without a vault and 400 for a malformed owner", async () => {
+    const missing = await call(`/vault/balance/${Keypair.generate().publicKey.toBase58()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error?.code).toBe("VAULT_NOT_FOUND");
+    const malformed = await call("/vault/balance/0OIl");
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error?.code).toBe("INVALID_PUBKEY");
+  });
+
+  it("validate history paging: limit 1..100", async () => {
+    const owner = Keypair.generate().publicKey.toBase58();
+    for (const q of ["limit=0", "limit=101", "limit=abc", "offset=-1", "colour=red"]) {
+      const res = await call(`/vault/transactions/${owner}?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.body.error?.code, q).toBe("VALIDATION_FAILED");
+    }
+  });
+
+  it("serve TVL equal to the sum of every vault on chain", async () => {
+    const accounts = await rpc<{ account: { data: [string, string] } }[]>("getProgramAccounts", [
+      inject("programId"),
+      { encoding: "base64", commitment: "confirmed", filters: [{ dataSize: 121 }] },
+    ]);
+    let sum = 0n;
+    for (const a of accounts) {
+      const bytes = Uint8Array.from(atob(a.account.data[0]), (c) => c.charCodeAt(0));
+      sum += new DataView(bytes.buffer).getBigUint64(72, true);
+    }
+    const { status, body } = await call("/vault/tvl");
+    expect(status).toBe(200);
+    expect(BigInt(body.data?.totalValueLocked as number)).toBe(sum);
+    expect(body.data?.activeVaults).toBe(accounts.length);
+    expect(String(body.data?.formattedTvl)).toMatch(/^[\d,]+\.\d{2,6} USDT$/);
+  });
+});
