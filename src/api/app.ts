@@ -7,6 +7,7 @@ import { createLogger } from "../lib/log.ts";
 import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
+import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { privileged } from "./routes/privileged.ts";
 import { transactionRoutes } from "./routes/transactions.ts";
@@ -18,6 +19,7 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", services);
   app.route("/", health);
+  app.route("/", docs);
   app.route("/", vaultBuild);
   app.route("/", transactionRoutes);
   app.route("/", vaultRead);

@@ -1,0 +1,338 @@
+import { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
+import { VERSION } from "./routes/health.ts";
+import { adminBody, lockBody, pauseBody, programListBody, transferBody } from "./routes/privileged.ts";
+import { submitBody } from "./routes/transactions.ts";
+import { amountBody, initializeBody } from "./routes/vault-build.ts";
+import { historyQuery } from "./routes/vault-read.ts";
+
+/** One documented operation; request schemas are the same zod schemas the routes validate with. */
+export interface DocumentedRoute {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  tag: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  scope?: "service" | "admin";
+  success: number;
+  errors: ErrorCode[];
+}
+
+const COMMON: ErrorCode[] = ["INTERNAL_ERROR", "CONFIG_INVALID", "UPSTREAM_UNAVAILABLE"];
+const BODY: ErrorCode[] = [
+  "INVALID_JSON",
+  "VALIDATION_FAILED",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "PAYLOAD_TOO_LARGE",
+  "IDEMPOTENCY_KEY_INVALID",
+  "IDEMPOTENCY_KEY_REUSED",
+];
+const BUILD: ErrorCode[] = [...BODY, "INVALID_PUBKEY", "INVALID_AMOUNT", "INSUFFICIENT_SOL", "TRANSACTION_FAILED"];
+const PRIVILEGED: ErrorCode[] = [...BUILD, "UNAUTHORIZED", "FORBIDDEN", "VAULT_AUTHORITY_MISSING"];
+
+/** Routes known to the API's own code; other modules may add theirs with `documentRoutes`. */
+const routes: DocumentedRoute[] = [
+  { method: "get", path: "/openapi.json", summary: "This document", tag: "system", success: 200, errors: [] },
+  {
+    method: "get",
+    path: "/docs",
+    summary: "Human-readable API reference (HTML)",
+    tag: "system",
+    success: 200,
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/health",
+    summary: "Database and RPC health",
+    tag: "system",
+    success: 200,
+    errors: ["SERVICE_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/vault/initialize",
+    summary: "Build an unsigned initialize_vault transaction",
+    tag: "build",
+    body: initializeBody,
+    success: 200,
+    errors: [...BUILD, "VAULT_ALREADY_EXISTS", "VAULT_TOKEN_ACCOUNT_EXISTS", "SERVICE_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/vault/deposit",
+    summary: "Build an unsigned deposit transaction",
+    tag: "build",
+    body: amountBody,
+    success: 200,
+    errors: [
+      ...BUILD,
+      "VAULT_NOT_FOUND",
+      "VAULT_AUTHORITY_MISSING",
+      "PROGRAM_PAUSED",
+      "VAULT_MINT_MISMATCH",
+      "TOKEN_ACCOUNT_NOT_FOUND",
+      "TOKEN_ACCOUNT_FROZEN",
+      "INSUFFICIENT_TOKEN_BALANCE",
+    ],
+  },
+  {
+    method: "post",
+    path: "/vault/withdraw",
+    summary: "Build an unsigned withdraw transaction (creates the user's ATA when missing)",
+    tag: "build",
+    body: amountBody,
+    success: 200,
+    errors: [
+      ...BUILD,
+      "VAULT_NOT_FOUND",
+      "VAULT_AUTHORITY_MISSING",
+      "PROGRAM_PAUSED",
+      "VAULT_MINT_MISMATCH",
+      "INSUFFICIENT_AVAILABLE_BALANCE",
+      "INSUFFICIENT_TOKEN_BALANCE",
+      "TOKEN_ACCOUNT_FROZEN",
+    ],
+  },
+  {
+    method: "post",
+    path: "/vault/submit",
+    summary: "Relay a signed vault transaction (or register a signature) and follow it to a final status",
+    tag: "relay",
+    body: submitBody,
+    success: 202,
+    errors: [
+      ...BODY,
+      "INVALID_TRANSACTION",
+      "INVALID_SIGNATURE",
+      "PROGRAM_NOT_ALLOWED",
+      "TRANSACTION_FAILED",
+      "BLOCKHASH_EXPIRED",
+      "TRANSACTION_NOT_FOUND",
+      "TRANSACTION_MISMATCH",
+      "VAULT_NOT_FOUND",
+    ],
+  },
+  {
+    method: "get",
+    path: "/transactions/{id}",
+    summary: "Status of a request: pending → submitted → confirmed → finalized, or failed / expired",
+    tag: "relay",
+    success: 200,
+    errors: ["VALIDATION_FAILED", "TRANSACTION_NOT_FOUND"],
+  },
+  {
+    method: "get",
+    path: "/vault/balance/{owner}",
+    summary: "Vault balance (cache, or the chain when the cache is missing or stale)",
+    tag: "read",
+    success: 200,
+    errors: ["INVALID_PUBKEY", "VAULT_NOT_FOUND"],
+  },
+  {
+    method: "get",
+    path: "/vault/transactions/{owner}",
+    summary: "Transaction history, newest first",
+    tag: "read",
+    query: historyQuery,
+    success: 200,
+    errors: ["INVALID_PUBKEY", "VALIDATION_FAILED"],
+  },
+  { method: "get", path: "/vault/tvl", summary: "Total value locked", tag: "read", success: 200, errors: [] },
+  {
+    method: "post",
+    path: "/vault/lock",
+    summary: "Build an unsigned lock_collateral for an authorized authority",
+    tag: "service",
+    body: lockBody,
+    scope: "service",
+    success: 200,
+    errors: [
+      ...PRIVILEGED,
+      "VAULT_NOT_FOUND",
+      "PROGRAM_PAUSED",
+      "AUTHORITY_NOT_AUTHORIZED",
+      "INSUFFICIENT_AVAILABLE_BALANCE",
+    ],
+  },
+  {
+    method: "post",
+    path: "/vault/unlock",
+    summary: "Build an unsigned unlock_collateral for an authorized authority",
+    tag: "service",
+    body: lockBody,
+    scope: "service",
+    success: 200,
+    errors: [
+      ...PRIVILEGED,
+      "VAULT_NOT_FOUND",
+      "PROGRAM_PAUSED",
+      "AUTHORITY_NOT_AUTHORIZED",
+      "INSUFFICIENT_LOCKED_BALANCE",
+    ],
+  },
+  {
+    method: "post",
+    path: "/vault/transfer",
+    summary: "Build an unsigned transfer_collateral between two vaults",
+    tag: "service",
+    body: transferBody,
+    scope: "service",
+    success: 200,
+    errors: [
+      ...PRIVILEGED,
+      "VAULT_NOT_FOUND",
+      "PROGRAM_PAUSED",
+      "AUTHORITY_NOT_AUTHORIZED",
+      "INSUFFICIENT_TOTAL_BALANCE",
+      "VAULT_MINT_MISMATCH",
+    ],
+  },
+  {
+    method: "post",
+    path: "/admin/authority/initialize",
+    summary: "Build an unsigned initialize_vault_authority",
+    tag: "admin",
+    body: adminBody,
+    scope: "admin",
+    success: 200,
+    errors: [...PRIVILEGED, "VAULT_AUTHORITY_EXISTS"],
+  },
+  {
+    method: "post",
+    path: "/admin/authority/programs/add",
+    summary: "Build an unsigned add_authorized_program",
+    tag: "admin",
+    body: programListBody,
+    scope: "admin",
+    success: 200,
+    errors: [...PRIVILEGED, "AUTHORIZED_LIST_FULL"],
+  },
+  {
+    method: "post",
+    path: "/admin/authority/programs/remove",
+    summary: "Build an unsigned remove_authorized_program",
+    tag: "admin",
+    body: programListBody,
+    scope: "admin",
+    success: 200,
+    errors: PRIVILEGED,
+  },
+  {
+    method: "post",
+    path: "/admin/pause",
+    summary: "Build an unsigned set_paused",
+    tag: "admin",
+    body: pauseBody,
+    scope: "admin",
+    success: 200,
+    errors: PRIVILEGED,
+  },
+];
+
+/** Adds routes defined elsewhere (ingestion, jobs, monitor) to the document. */
+export function documentRoutes(extra: DocumentedRoute[]): void {
+  routes.push(...extra);
+}
+
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+};
+
+function queryParameters(schema: z.ZodType) {
+  const json = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    schema: s,
+  }));
+}
+
+const pathParameters = (path: string) =>
+  [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+
+/** The OpenAPI 3.1 document, generated from the routes' zod schemas and error codes. */
+export function openApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const codes = [...new Set([...r.errors, ...COMMON])];
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+    const responses: Record<string, unknown> = {
+      [r.success]: {
+        description: "Success",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Success" } } },
+      },
+    };
+    for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+      responses[status] = {
+        description: list.join(", "),
+        content: {
+          "application/json": {
+            schema: { $ref: "#/components/schemas/Error" },
+            examples: Object.fromEntries(
+              list.map((code) => [code, { value: { success: false, error: { code, message: "…" } } }]),
+            ),
+          },
+        },
+      };
+    }
+    paths[r.path] = {
+      ...paths[r.path],
+      [r.method]: {
+        summary: r.summary,
+        tags: [r.tag],
+        parameters: [
+          ...pathParameters(r.path),
+          ...(r.query ? queryParameters(r.query) : []),
+          ...(r.body && r.method === "post"
+            ? [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 128 } }]
+            : []),
+        ],
+        ...(r.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } }
+          : {}),
+        ...(r.scope ? { security: [{ apiKey: [] }], "x-required-scope": r.scope } : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "vault-backend",
+      version: VERSION,
+      description:
+        "Non-custodial API of the collateral vault. Every response uses the envelope { success, data } / { success: false, error: { code, message } }.",
+    },
+    paths,
+    components: {
+      securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "x-api-key" } },
+      schemas: {
+        Success: { type: "object", required: ["success", "data"], properties: { success: { const: true }, data: {} } },
+        Error: {
+          type: "object",
+          required: ["success", "error"],
+          properties: {
+            success: { const: false },
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: {
+                code: { enum: Object.keys(ERROR_STATUS) },
+                message: { type: "string" },
+                details: { type: "object" },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
