@@ -3,6 +3,7 @@
  * WebSocket proxy, the local Solana chain (unless SOLANA_RPC_URL is set) and `wrangler dev` — then prints the URLs,
  * writes them to .dev/stack.json, and on Ctrl-C stops everything it started.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startLocalnet } from "./localnet/index.ts";
@@ -75,16 +76,35 @@ try {
     console.log(`           program ${localnet.programId.toBase58()}, USDT mint ${localnet.usdtMint.toBase58()}`);
   }
 
+  // Local keys for the privileged routes, new on every start; tools read them from .dev/stack.json.
+  const keys = {
+    serviceApiKey: `svc_${randomBytes(24).toString("hex")}`,
+    adminApiKey: `adm_${randomBytes(24).toString("hex")}`,
+    heliusWebhookSecret: `whk_${randomBytes(24).toString("hex")}`,
+  };
   const worker = await startWranglerDev({
     port: API_PORT,
-    vars: { DATABASE_URL: database.url, NEON_WS_PROXY: proxy.address, ...workerChainVars },
+    vars: {
+      DATABASE_URL: database.url,
+      NEON_WS_PROXY: proxy.address,
+      API_KEYS: `local-service:service:${keys.serviceApiKey},local-admin:admin:${keys.adminApiKey}`,
+      HELIUS_WEBHOOK_SECRET: keys.heliusWebhookSecret,
+      ...workerChainVars,
+    },
     onOutput: (line) => console.log(`[worker] ${line}`),
   });
   stops.push(worker.stop);
 
-  const stack = { apiUrl: worker.url, healthUrl: `${worker.url}/health`, databaseUrl: database.url, ...chain };
+  const stack = {
+    apiUrl: worker.url,
+    healthUrl: `${worker.url}/health`,
+    docsUrl: `${worker.url}/docs`,
+    databaseUrl: database.url,
+    ...keys,
+    ...chain,
+  };
   await writeFile(join(DEV_DIR, "stack.json"), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
-  console.log(`api        ${worker.url}  (health: ${worker.url}/health)`);
+  console.log(`api        ${worker.url}  (health: ${worker.url}/health, docs: ${worker.url}/docs)`);
   console.log(`stack      ${join(DEV_DIR, "stack.json")}`);
   console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops everything`);
   worker.process.once("exit", (code) => {
