@@ -35,7 +35,7 @@ try {
   const started = Date.now();
   await mkdir(DEV_DIR, { recursive: true });
 
-  const database = await devDatabase();
+  const database = await devDatabase({ fresh: !process.env.SOLANA_RPC_URL });
   stops.push(database.stop);
   await applyMigrations(database.url);
   console.log(`database   ${database.label} (migrations applied)`);

@@ -33,16 +33,19 @@ export function redactUrl(url: string): string {
  * The database `npm run dev` and `npm run db:migrate` use: DATABASE_URL when set, else the embedded PostgreSQL
  * kept in .dev/pg (reused when it is already running, e.g. by another `npm run dev`).
  */
-export async function devDatabase(): Promise<DatabaseLease> {
+export async function devDatabase(opts: { fresh?: boolean } = {}): Promise<DatabaseLease> {
   const external = process.env.DATABASE_URL;
   if (external) return { url: external, label: redactUrl(external), stop: async () => {} };
   const url = `postgres://postgres:postgres@127.0.0.1:${DEV_PG_PORT}/vault_dev`;
-  if ((await portInUse(DEV_PG_PORT)) && (await canConnect(url))) {
-    return { url, label: `embedded PostgreSQL (already running) ${redactUrl(url)}`, stop: async () => {} };
-  }
-  const server = await startEmbeddedPostgres({ dataDir: join(DEV_DIR, "pg"), port: DEV_PG_PORT, persistent: true });
+  const running = (await portInUse(DEV_PG_PORT)) && (await canConnect(url.replace("/vault_dev", "/postgres")));
+  const server: PostgresServer = running
+    ? externalPostgres(url.replace("/vault_dev", "/postgres"))
+    : await startEmbeddedPostgres({ dataDir: join(DEV_DIR, "pg"), port: DEV_PG_PORT, persistent: true });
+  // The local chain starts empty every time, so a fresh cache keeps the two in step.
+  if (opts.fresh) await dropDatabase(server, "vault_dev");
   if (!(await canConnect(url))) await createDatabase(server, "vault_dev");
-  return { url, label: `embedded PostgreSQL ${redactUrl(url)}`, stop: () => server.stop() };
+  const label = `embedded PostgreSQL${running ? " (already running)" : ""} ${redactUrl(url)}${opts.fresh ? ", fresh database" : ""}`;
+  return { url, label, stop: running ? async () => {} : () => server.stop() };
 }
 
 /**
