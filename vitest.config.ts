@@ -19,7 +19,8 @@ export default defineConfig({
                 USDT_MINT: inject("usdtMint"),
                 LOG_LEVEL: "warn",
                 // Test-only keys and secrets (never used outside the test runner).
-                API_KEYS: "test-service:service:service-key-0123456789abcdef,test-admin:admin:admin-key-0123456789abcdef",
+                API_KEYS:
+                  "test-service:service:service-key-0123456789abcdef,test-admin:admin:admin-key-0123456789abcdef",
                 HELIUS_WEBHOOK_SECRET: "helius-test-secret-0123456789abcdef",
               },
             },

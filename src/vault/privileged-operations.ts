@@ -27,10 +27,9 @@ async function signerAndAuthority(services: Services, signer: PublicKey) {
   const [authorityAddress] = findVaultAuthorityAddress(services.config.programId);
   const { accounts } = await getAccounts(services.rpc, [signer, authorityAddress]);
   const authorityAccount = accounts[1];
-  const authority =
-    authorityAccount && authorityAccount.owner.equals(services.config.programId)
-      ? decodeVaultAuthority(authorityAccount.data)
-      : null;
+  const authority = authorityAccount?.owner.equals(services.config.programId)
+    ? decodeVaultAuthority(authorityAccount.data)
+    : null;
   return { lamports: accounts[0]?.lamports ?? 0n, authority, authorityExists: authorityAccount != null };
 }
 

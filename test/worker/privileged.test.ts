@@ -1,6 +1,5 @@
 import { Keypair, PublicKey } from "@solana/web3.js";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { decodeCollateralVault, findVaultAddress } from "../../src/chain/program/index.ts";
 import { fundedWallet, rpc } from "./chain.ts";
 import { buildSignRelay } from "./flow.ts";
@@ -11,13 +10,20 @@ const ADMIN = { "x-api-key": "admin-key-0123456789abcdef" };
 
 async function lockedOnChain(owner: PublicKey): Promise<bigint> {
   const [vault] = findVaultAddress(new PublicKey(inject("programId")), owner);
-  const info = await rpc<{ value: { data: [string, string] } }>("getAccountInfo", [vault.toBase58(), { encoding: "base64", commitment: "confirmed" }]);
+  const info = await rpc<{ value: { data: [string, string] } }>("getAccountInfo", [
+    vault.toBase58(),
+    { encoding: "base64", commitment: "confirmed" },
+  ]);
   return decodeCollateralVault(Uint8Array.from(atob(info.value.data[0]), (c) => c.charCodeAt(0))).lockedBalance;
 }
 
 describe("privileged builders", () => {
   it("answer 401 without a key or with a wrong one, and 403 for a key without the scope", async () => {
-    const body = { authorityPubkey: Keypair.generate().publicKey.toBase58(), userPubkey: Keypair.generate().publicKey.toBase58(), amount: 1 };
+    const body = {
+      authorityPubkey: Keypair.generate().publicKey.toBase58(),
+      userPubkey: Keypair.generate().publicKey.toBase58(),
+      amount: 1,
+    };
     const none = await postJson("/vault/lock", body);
     expect(none.status).toBe(401);
     expect(none.body.error?.code).toBe("UNAUTHORIZED");
@@ -42,7 +48,11 @@ describe("privileged builders", () => {
     expect(refused.body.error?.code).toBe("AUTHORITY_NOT_AUTHORIZED");
 
     const admin = Keypair.fromSecretKey(Uint8Array.from(inject("localnetAdminSecret")));
-    const notAdmin = await postJson("/admin/authority/programs/add", { adminPubkey: engine.publicKey.toBase58(), programId: engine.publicKey.toBase58() }, ADMIN);
+    const notAdmin = await postJson(
+      "/admin/authority/programs/add",
+      { adminPubkey: engine.publicKey.toBase58(), programId: engine.publicKey.toBase58() },
+      ADMIN,
+    );
     expect(notAdmin.status).toBe(403);
     await buildSignRelay(
       "/admin/authority/programs/add",

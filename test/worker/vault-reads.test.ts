@@ -1,6 +1,5 @@
 import { Keypair } from "@solana/web3.js";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { fundedWallet, rpc } from "./chain.ts";
 import { buildSignRelay } from "./flow.ts";
 import { call } from "./helpers.ts";
@@ -26,7 +25,8 @@ describe("reads", () => {
     const history = await call(`/vault/transactions/${userPubkey}?limit=1`);
     expect(history.status).toBe(200);
     expect(history.body.data).toMatchObject({ owner: userPubkey, total: 2, limit: 1, offset: 0 });
-    expect((history.body.data?.transactions as { type: string }[])[0]?.type).toBe("deposit");
+    const rows = history.body.data?.transactions as { type: string }[];
+    expect(rows[0]?.type).toBe("deposit");
     const filtered = await call(`/vault/transactions/${userPubkey}?type=initialize`);
     expect(filtered.body.data?.total).toBe(1);
   });
