@@ -35,9 +35,14 @@ function configureLocalProxy(proxy: string): void {
 export function openDatabase(config: Config, log: Logger): DbHandle {
   if (config.neonWsProxy) configureLocalProxy(config.neonWsProxy);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
-  // Without a listener, a socket closing during pool.end() surfaces as an unhandled error (TOOLCHAIN.md).
-  pool.on("error", (err: Error) => log.warn("database pool error", { error: err }));
   let closing: Promise<void> | null = null;
+  // Without a listener, a socket closing during pool.end() surfaces as an unhandled error (TOOLCHAIN.md); once the
+  // pool is closing such errors are expected and only worth a debug line.
+  pool.on("error", (err: Error) =>
+    closing
+      ? log.debug("database socket closed with the pool", { error: err })
+      : log.warn("database pool error", { error: err }),
+  );
   return {
     db: drizzle(pool, { schema }),
     pool,
