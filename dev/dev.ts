@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { startCronTicker, wranglerCrons } from "./cron.ts";
 import { startLocalnet } from "./localnet/index.ts";
 import { applyMigrations } from "./migrate.ts";
 import { DEV_DIR, devDatabase } from "./stack.ts";
@@ -94,6 +95,9 @@ try {
     onOutput: (line) => console.log(`[worker] ${line}`),
   });
   stops.push(worker.stop);
+  const crons = await wranglerCrons();
+  const stopCrons = startCronTicker(worker.url, crons, (line) => console.log(`[cron] ${line}`));
+  stops.push(async () => stopCrons());
 
   const stack = {
     apiUrl: worker.url,
@@ -106,6 +110,7 @@ try {
   await writeFile(join(DEV_DIR, "stack.json"), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
   console.log(`api        ${worker.url}  (health: ${worker.url}/health, docs: ${worker.url}/docs)`);
   console.log(`stack      ${join(DEV_DIR, "stack.json")}`);
+  console.log(`crons      ${crons.join(" | ")} (fired by npm run dev each matching minute)`);
   console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops everything`);
   worker.process.once("exit", (code) => {
     if (!stopping) {
