@@ -4,6 +4,7 @@ import type { Services } from "../env.ts";
 import { refreshRequestStatus, TERMINAL } from "../vault/lifecycle.ts";
 import { sendRaw } from "../vault/relay.ts";
 import { findRequest } from "../vault/requests.ts";
+import type { OwnerEvent } from "./publish.ts";
 
 /** A request the owner's Durable Object follows until it is finalized, failed or expired. */
 export interface TrackedRequest {
@@ -26,7 +27,12 @@ export function trackKey(transactionId: string): string {
  * ones still unconfirmed (a validator may drop a transaction; resending the same signed bytes is safe, the chain
  * executes a signature once). Returns how many are still tracked.
  */
-export async function relayTick(storage: DurableObjectStorage, services: Services, now: number): Promise<number> {
+export async function relayTick(
+  storage: DurableObjectStorage,
+  services: Services,
+  now: number,
+  announce?: (events: OwnerEvent[]) => Promise<unknown>,
+): Promise<number> {
   const tracked = await storage.list<TrackedRequest>({ prefix: TRACK_PREFIX });
   const { db } = services.db();
   let remaining = 0;
@@ -39,6 +45,8 @@ export async function relayTick(storage: DurableObjectStorage, services: Service
       }
       const fresh = await refreshRequestStatus(services, db, row);
       if (TERMINAL.includes(fresh.status as TransactionStatus)) {
+        // Expiry is only known here (an expired transaction never reaches the chain, so ingestion never sees it).
+        if (fresh.status === "expired" && row.status !== "expired") await announce?.([expiredEvent(fresh)]);
         await storage.delete(key);
         continue;
       }
@@ -56,4 +64,11 @@ export async function relayTick(storage: DurableObjectStorage, services: Service
     }
   }
   return remaining;
+}
+
+function expiredEvent(row: { id: string; vaultOwner: string; transactionType: string }): OwnerEvent {
+  return {
+    event: "transaction_expired",
+    data: { transactionId: row.id, owner: row.vaultOwner, type: row.transactionType, status: "expired" },
+  };
 }

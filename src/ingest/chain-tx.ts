@@ -1,0 +1,186 @@
+/** Reading program transactions from the RPC: signature pages back to the cursor, and transactions in batches. */
+import { PublicKey } from "@solana/web3.js";
+import { fromBase64 } from "../chain/accounts.ts";
+import type { RpcRequest, SolanaRpc } from "../chain/rpc.ts";
+import { messageHash } from "../vault/assemble.ts";
+import { base58Decode } from "./base58.ts";
+
+/** One entry of getSignaturesForAddress. */
+export interface SignatureInfo {
+  signature: string;
+  slot: number;
+  err: unknown;
+  blockTime: number | null;
+}
+
+/** One instruction as executed: top-level or invoked by another program (CPI). */
+export interface ExecutedInstruction {
+  programId: PublicKey;
+  accounts: PublicKey[];
+  data: Uint8Array;
+  /** Index of the top-level instruction it belongs to. */
+  topLevelIndex: number;
+  inner: boolean;
+}
+
+/** A transaction as the ingestion needs it. */
+export interface ChainTx {
+  signature: string;
+  slot: bigint;
+  blockTime: Date | null;
+  err: unknown;
+  logs: string[];
+  /** Hex sha256 of the message bytes: matches `transactions.message_hash` of a request the API built. */
+  messageHash: string;
+  instructions: ExecutedInstruction[];
+}
+
+const PAGE_LIMIT = 1000;
+
+/**
+ * Every signature of `address` newer than `until` (exclusive), oldest first. Pages are walked back with `before`
+ * until a page comes back short, i.e. the walk met `until` (or the start of history): nothing in between is skipped.
+ */
+export async function signaturesSince(
+  rpc: SolanaRpc,
+  address: PublicKey,
+  until: string | null,
+): Promise<SignatureInfo[]> {
+  const out: SignatureInfo[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+      address.toBase58(),
+      {
+        limit: PAGE_LIMIT,
+        commitment: "confirmed",
+        ...(before ? { before } : {}),
+        ...(until ? { until } : {}),
+      },
+    ]);
+    out.push(...page);
+    if (page.length < PAGE_LIMIT) break;
+    before = page[page.length - 1]!.signature;
+  }
+  return out.reverse();
+}
+
+interface RpcTransaction {
+  slot: number;
+  blockTime: number | null;
+  transaction: [string, string];
+  meta: {
+    err: unknown;
+    logMessages: string[] | null;
+    innerInstructions?: Array<{
+      index: number;
+      instructions: Array<{ programIdIndex: number; accounts: number[]; data: string }>;
+    }> | null;
+    loadedAddresses?: { writable: string[]; readonly: string[] } | null;
+  } | null;
+}
+
+/**
+ * Fetches transactions in one JSON-RPC batch at `confirmed` (a node defaults to finalized otherwise). The result
+ * has one entry per signature, in order: the transaction, or null when the node does not have it yet (or refused).
+ */
+export async function fetchTransactions(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
+  const calls: RpcRequest[] = signatures.map((sig) => ({
+    method: "getTransaction",
+    params: [sig, { encoding: "base64", commitment: "confirmed", maxSupportedTransactionVersion: 0 }],
+  }));
+  const replies = await rpc.batch(calls, { timeoutMs: 30_000 });
+  return Promise.all(
+    replies.map((reply, i) =>
+      reply.ok && reply.value ? toChainTx(signatures[i]!, reply.value as RpcTransaction) : Promise.resolve(null),
+    ),
+  );
+}
+
+/** Parses the wire bytes (base64 encoding) and the meta into a ChainTx. */
+export async function toChainTx(signature: string, raw: RpcTransaction): Promise<ChainTx> {
+  const wire = fromBase64(raw.transaction[0]);
+  const { message, keys, compiled } = parseWire(wire);
+  const loaded = raw.meta?.loadedAddresses;
+  const allKeys = [...keys, ...(loaded?.writable ?? []).map(pk), ...(loaded?.readonly ?? []).map(pk)];
+  const instructions: ExecutedInstruction[] = [];
+  const inner = new Map((raw.meta?.innerInstructions ?? []).map((g) => [g.index, g.instructions]));
+  compiled.forEach((ix, index) => {
+    instructions.push({
+      programId: allKeys[ix.programIdIndex]!,
+      accounts: ix.accounts.map((a) => allKeys[a]!),
+      data: ix.data,
+      topLevelIndex: index,
+      inner: false,
+    });
+    for (const ii of inner.get(index) ?? []) {
+      instructions.push({
+        programId: allKeys[ii.programIdIndex]!,
+        accounts: ii.accounts.map((a) => allKeys[a]!),
+        data: base58Decode(ii.data),
+        topLevelIndex: index,
+        inner: true,
+      });
+    }
+  });
+  return {
+    signature,
+    slot: BigInt(raw.slot),
+    blockTime: raw.blockTime === null ? null : new Date(raw.blockTime * 1000),
+    err: raw.meta?.err ?? null,
+    logs: raw.meta?.logMessages ?? [],
+    messageHash: await messageHash(message),
+    instructions,
+  };
+}
+
+function pk(s: string): PublicKey {
+  return new PublicKey(s);
+}
+
+interface CompiledIx {
+  programIdIndex: number;
+  accounts: number[];
+  data: Uint8Array;
+}
+
+/** Splits a wire transaction (legacy or v0) into its message bytes, static keys and compiled instructions. */
+function parseWire(wire: Uint8Array): { message: Uint8Array; keys: PublicKey[]; compiled: CompiledIx[] } {
+  const r = { pos: 0 };
+  const sigCount = shortVec(wire, r);
+  r.pos += 64 * sigCount;
+  const message = wire.subarray(r.pos);
+  // A v0 message starts with 0x80 | version; a legacy one with numRequiredSignatures (< 128).
+  if ((wire[r.pos]! & 0x80) !== 0) r.pos += 1;
+  r.pos += 3; // header
+  const keyCount = shortVec(wire, r);
+  const keys: PublicKey[] = [];
+  for (let i = 0; i < keyCount; i++) {
+    keys.push(new PublicKey(wire.subarray(r.pos, r.pos + 32)));
+    r.pos += 32;
+  }
+  r.pos += 32; // recent blockhash
+  const ixCount = shortVec(wire, r);
+  const compiled: CompiledIx[] = [];
+  for (let i = 0; i < ixCount; i++) {
+    const programIdIndex = wire[r.pos++]!;
+    const n = shortVec(wire, r);
+    const accounts = Array.from(wire.subarray(r.pos, r.pos + n));
+    r.pos += n;
+    const len = shortVec(wire, r);
+    compiled.push({ programIdIndex, accounts, data: wire.slice(r.pos, r.pos + len) });
+    r.pos += len;
+  }
+  return { message, keys, compiled };
+}
+
+/** Reads a compact-u16 ("shortvec") length. */
+function shortVec(bytes: Uint8Array, r: { pos: number }): number {
+  let value = 0;
+  for (let shift = 0; shift < 21; shift += 7) {
+    const b = bytes[r.pos++]!;
+    value |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return value;
+  }
+  throw new Error("malformed shortvec");
+}

@@ -1,0 +1,50 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env.ts";
+import { backgroundServices } from "../realtime/services.ts";
+import { finalizePass } from "./finalize.ts";
+import { ingestFromCursor } from "./pipeline.ts";
+
+/**
+ * The singleton that drives ingestion: its alarm runs a pass (new transactions, then finalization) and re-arms
+ * itself every `INGEST_INTERVAL_MS`. The cron re-arms it (`/kick`) in case it ever stops, and runs a pass itself,
+ * so no single trigger is load-bearing; concurrent passes are safe (see store.ts).
+ */
+export class Ingestor extends DurableObject<Bindings> {
+  /** Internal API, reached only through the Worker's own stub. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (request.method === "POST" && url.pathname === "/kick") {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null) await this.ctx.storage.setAlarm(Date.now());
+      return Response.json({ armed: true, next: current ?? Date.now() });
+    }
+    return new Response("not found", { status: 404 });
+  }
+
+  override async alarm(): Promise<void> {
+    const services = backgroundServices(this.env, { durableObject: "Ingestor" });
+    try {
+      const figures = await ingestFromCursor(this.env, services);
+      const finalized = await finalizePass(this.env, services);
+      if (figures.committed > 0 || finalized > 0) services.log.info("ingestion pass", { ...figures, finalized });
+    } catch (err) {
+      services.log.warn("ingestion pass failed; retrying on the next tick", { error: err });
+    } finally {
+      await services.close();
+      // Re-armed even after a failure: the loop must outlive any one bad pass.
+      await this.ctx.storage.setAlarm(Date.now() + services.config.ingestIntervalMs);
+    }
+  }
+}
+
+/** The Ingestor singleton's stub. */
+export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {
+  return env.INGESTOR.get(env.INGESTOR.idFromName("ingestor"));
+}
+
+/** Arms the Ingestor's alarm loop if it is not running. */
+export async function kickIngestor(env: Bindings): Promise<void> {
+  const res = await ingestor(env).fetch("https://ingestor/kick", { method: "POST" });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`ingestor refused kick: ${res.status}`);
+}

@@ -1,0 +1,138 @@
+/** What each owner's sockets are told after a batch commits. Amounts are decimal strings (exact, JSON-safe). */
+import type { Bindings } from "../env.ts";
+import type { Logger } from "../lib/log.ts";
+import { type OwnerEvent, publishToOwner } from "../realtime/publish.ts";
+import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
+import type { VaultState } from "./vault-state.ts";
+
+/** Per-owner events for a committed batch, in chain order, then one balance_update per changed vault. */
+export function batchEvents(result: BatchResult): Map<string, OwnerEvent[]> {
+  const out = new Map<string, OwnerEvent[]>();
+  const push = (owner: string, e: OwnerEvent) => {
+    const list = out.get(owner) ?? [];
+    list.push(e);
+    out.set(owner, list);
+  };
+  for (const c of result.committed) {
+    if (c.failure) {
+      for (const owner of c.failure.owners) push(owner, failedEvent(c, owner));
+      continue;
+    }
+    for (const row of c.rows) {
+      push(row.owner, { event: "transaction_confirmed", data: rowData(c, row) });
+      const specific = specificEvent(c, row);
+      if (specific) push(row.owner, specific);
+    }
+  }
+  for (const v of result.vaults) push(v.owner, { event: "balance_update", data: balanceData(v) });
+  return out;
+}
+
+function rowData(c: CommittedTx, row: StoredRow): Record<string, unknown> {
+  return {
+    transactionId: row.id,
+    requestId: row.requestId,
+    type: row.type,
+    owner: row.owner,
+    amount: row.amount?.toString() ?? null,
+    signature: c.decoded.tx.signature,
+    eventIndex: row.eventIndex,
+    slot: c.decoded.tx.slot.toString(),
+    blockTime: c.decoded.tx.blockTime?.toISOString() ?? null,
+    counterparty: row.counterparty,
+    reason: row.reason,
+    status: "confirmed",
+  };
+}
+
+/** collateral_locked / _unlocked / _transferred with the event's own figures. */
+function specificEvent(c: CommittedTx, row: StoredRow): OwnerEvent | null {
+  const found = c.decoded.events.find((e) => e.index === row.eventIndex);
+  if (!found) return null;
+  const base = { signature: c.decoded.tx.signature, slot: c.decoded.tx.slot.toString(), owner: row.owner };
+  const { event } = found;
+  if (event.name === "LockCollateralEvent" || event.name === "UnlockCollateralEvent") {
+    const by = event.name === "LockCollateralEvent" ? event.data.lockedBy : event.data.unlockedBy;
+    return {
+      event: event.name === "LockCollateralEvent" ? "collateral_locked" : "collateral_unlocked",
+      data: {
+        ...base,
+        vault: event.data.vault.toBase58(),
+        amount: event.data.amount.toString(),
+        newLockedBalance: event.data.newLockedBalance.toString(),
+        newAvailableBalance: event.data.newAvailableBalance.toString(),
+        authority: by.toBase58(),
+      },
+    };
+  }
+  if (event.name === "TransferCollateralEvent") {
+    return {
+      event: "collateral_transferred",
+      data: {
+        ...base,
+        direction: row.type === "transfer_out" ? "out" : "in",
+        amount: event.data.amount.toString(),
+        counterparty: row.counterparty,
+        reason: event.data.reason,
+        fromVault: event.data.fromVault.toBase58(),
+        toVault: event.data.toVault.toBase58(),
+        authority: event.data.transferredBy.toBase58(),
+      },
+    };
+  }
+  return null;
+}
+
+function failedEvent(c: CommittedTx, owner: string): OwnerEvent {
+  const f = c.failure!;
+  return {
+    event: "transaction_failed",
+    data: {
+      transactionId: f.requestIds.get(owner) ?? null,
+      owner,
+      signature: c.decoded.tx.signature,
+      slot: c.decoded.tx.slot.toString(),
+      error: { code: f.code ?? null, name: f.name, message: f.message, instructionIndex: f.instructionIndex },
+    },
+  };
+}
+
+/** The balance_update payload. */
+export function balanceData(v: VaultState): Record<string, unknown> {
+  return {
+    owner: v.owner,
+    vaultAddress: v.address,
+    totalBalance: v.totalBalance.toString(),
+    lockedBalance: v.lockedBalance.toString(),
+    availableBalance: v.availableBalance.toString(),
+    totalDeposited: v.totalDeposited.toString(),
+    totalWithdrawn: v.totalWithdrawn.toString(),
+    slot: v.slot.toString(),
+  };
+}
+
+/**
+ * Hands the events to each owner's hub (8 at a time). The batch is already committed, so a hub that cannot be
+ * reached is logged, not retried forever; the owner's history and a reconnect snapshot still show the change.
+ */
+export async function publishAll(env: Bindings, log: Logger, byOwner: Map<string, OwnerEvent[]>): Promise<number> {
+  const entries = [...byOwner.entries()];
+  let failed = 0;
+  for (let i = 0; i < entries.length; i += 8) {
+    await Promise.all(
+      entries.slice(i, i + 8).map(async ([owner, events]) => {
+        try {
+          await publishToOwner(env, owner, events);
+        } catch (err) {
+          try {
+            await publishToOwner(env, owner, events);
+          } catch {
+            failed++;
+            log.warn("could not publish to owner hub", { owner, events: events.length, error: err });
+          }
+        }
+      }),
+    );
+  }
+  return failed;
+}

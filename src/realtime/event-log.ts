@@ -1,0 +1,69 @@
+/** The owner hub's event log in Durable Object storage: every event gets a seq and is stored before it is pushed. */
+import type { OwnerEvent } from "./publish.ts";
+
+/** The socket envelope. */
+export interface StoredEvent {
+  event: string;
+  data: Record<string, unknown>;
+  timestamp: string;
+  seq: number;
+}
+
+/** Events kept for `?since=` replay; an older `since` gets a "resync" message instead. */
+export const RETAINED_EVENTS = 1_000;
+const SEQ_KEY = "seq";
+const EVENT_PREFIX = "event:";
+// DO storage takes at most 128 keys per put/delete call.
+const KEYS_PER_CALL = 128;
+
+function eventKey(seq: number): string {
+  return `${EVENT_PREFIX}${seq.toString().padStart(12, "0")}`;
+}
+
+/** The last assigned seq (0 before the first event). */
+export async function latestSeq(storage: DurableObjectStorage): Promise<number> {
+  return (await storage.get<number>(SEQ_KEY)) ?? 0;
+}
+
+/** The oldest retained seq, or null when nothing is stored. */
+export async function oldestSeq(storage: DurableObjectStorage): Promise<number | null> {
+  const first = await storage.list<StoredEvent>({ prefix: EVENT_PREFIX, limit: 1 });
+  for (const value of first.values()) return value.seq;
+  return null;
+}
+
+/**
+ * Assigns the next seqs and stores the events, then drops what falls out of retention. The puts are issued without
+ * an intervening await, so the Durable Object commits them (events and the new seq) together.
+ */
+export async function appendEvents(storage: DurableObjectStorage, events: OwnerEvent[]): Promise<StoredEvent[]> {
+  const last = await latestSeq(storage);
+  const timestamp = new Date().toISOString();
+  const stored = events.map((e, i) => ({ event: e.event, data: e.data, timestamp, seq: last + i + 1 }));
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < stored.length; i += KEYS_PER_CALL - 1) {
+    const entries: Record<string, unknown> = {};
+    for (const e of stored.slice(i, i + KEYS_PER_CALL - 1)) entries[eventKey(e.seq)] = e;
+    writes.push(storage.put(entries));
+  }
+  writes.push(storage.put(SEQ_KEY, last + stored.length));
+  await Promise.all(writes);
+  await prune(storage, last + stored.length);
+  return stored;
+}
+
+async function prune(storage: DurableObjectStorage, newest: number): Promise<void> {
+  const keepFrom = newest - RETAINED_EVENTS + 1;
+  if (keepFrom <= 1) return;
+  const old = await storage.list({ prefix: EVENT_PREFIX, end: eventKey(keepFrom), limit: 1_000 });
+  const keys = [...old.keys()];
+  const deletes: Promise<number>[] = [];
+  for (let i = 0; i < keys.length; i += KEYS_PER_CALL) deletes.push(storage.delete(keys.slice(i, i + KEYS_PER_CALL)));
+  await Promise.all(deletes);
+}
+
+/** Stored events with seq > `after`, oldest first. */
+export async function eventsAfter(storage: DurableObjectStorage, after: number): Promise<StoredEvent[]> {
+  const listed = await storage.list<StoredEvent>({ prefix: EVENT_PREFIX, start: eventKey(after + 1) });
+  return [...listed.values()];
+}

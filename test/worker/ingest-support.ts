@@ -1,0 +1,131 @@
+/** Test-side helpers for ingestion and realtime tests: direct chain sends (no backend), passes, sockets. */
+
+import { env, exports } from "cloudflare:workers";
+import { type Keypair, PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import { inject } from "vitest";
+import {
+  associatedTokenAddress,
+  depositIx,
+  findVaultAddress,
+  initializeVaultIx,
+  vaultTokenAccountAddress,
+} from "../../src/chain/program/index.ts";
+import type { Bindings } from "../../src/env.ts";
+import { finalizePass } from "../../src/ingest/finalize.ts";
+import { type IngestOptions, ingestFromCursor } from "../../src/ingest/pipeline.ts";
+import { backgroundServices } from "../../src/realtime/services.ts";
+import { eventually, fundedWallet, rpc } from "./chain.ts";
+
+export const programId = () => new PublicKey(inject("programId"));
+export const usdtMint = () => new PublicKey(inject("usdtMint"));
+
+/** Signs and sends instructions straight to the localnet RPC, as a wallet that never calls the backend. */
+export async function sendDirect(ixs: TransactionInstruction[], payer: Keypair, ...others: Keypair[]): Promise<string> {
+  const { value } = await rpc<{ value: { blockhash: string; lastValidBlockHeight: number } }>("getLatestBlockhash", [
+    { commitment: "confirmed" },
+  ]);
+  const tx = new Transaction({ feePayer: payer.publicKey, ...value }).add(...ixs);
+  tx.sign(payer, ...others);
+  const wire = btoa(String.fromCharCode(...tx.serialize()));
+  return rpc<string>("sendTransaction", [wire, { encoding: "base64", skipPreflight: true }]);
+}
+
+/** Waits until the signature is confirmed (or failed) on the chain. */
+export async function confirmed(signature: string): Promise<void> {
+  await eventually(async () => {
+    const { value } = await rpc<{ value: ({ confirmationStatus: string } | null)[] }>("getSignatureStatuses", [
+      [signature],
+    ]);
+    const s = value[0]?.confirmationStatus;
+    return s === "confirmed" || s === "finalized" ? true : undefined;
+  });
+}
+
+/** A wallet with a vault (initialized and funded straight on the chain) holding `deposit` base units. */
+export async function walletWithVault(deposit: bigint) {
+  const wallet = await fundedWallet({ usdt: deposit + 1_000_000n });
+  const pid = programId();
+  const [vault] = findVaultAddress(pid, wallet.publicKey);
+  const vaultToken = vaultTokenAccountAddress(vault, usdtMint());
+  const init = await sendDirect(
+    [initializeVaultIx({ programId: pid, user: wallet.publicKey, mint: usdtMint() })],
+    wallet,
+  );
+  await confirmed(init);
+  let depositSig: string | null = null;
+  if (deposit > 0n) {
+    depositSig = await sendDirect(
+      [
+        depositIx({
+          programId: pid,
+          user: wallet.publicKey,
+          userTokenAccount: associatedTokenAddress(wallet.publicKey, usdtMint()),
+          vaultTokenAccount: vaultToken,
+          amount: deposit,
+        }),
+      ],
+      wallet,
+    );
+    await confirmed(depositSig);
+  }
+  return { wallet, owner: wallet.publicKey.toBase58(), vault, vaultToken, init, depositSig };
+}
+
+/** Runs one ingestion pass (and optionally the finalization pass) as the Ingestor's alarm would. */
+export async function ingestPass(opts: IngestOptions & { finalize?: boolean } = {}) {
+  const services = backgroundServices(env as Bindings, { test: "ingest" });
+  try {
+    const figures = await ingestFromCursor(env as Bindings, services, opts);
+    const finalized = opts.finalize ? await finalizePass(env as Bindings, services) : 0;
+    return { ...figures, finalized };
+  } finally {
+    await services.close();
+  }
+}
+
+/** Runs a callback with a database handle of its own. */
+export async function withDb<T>(fn: (db: ReturnType<ReturnType<typeof backgroundServices>["db"]>["db"]) => Promise<T>) {
+  const services = backgroundServices(env as Bindings, { test: "db" });
+  try {
+    return await fn(services.db().db);
+  } finally {
+    await services.close();
+  }
+}
+
+export interface SocketMessage {
+  event: string;
+  data: Record<string, unknown>;
+  timestamp: string;
+  seq: number;
+}
+
+/** An open socket to /ws/:owner that records every message and the close. */
+export async function openSocket(owner: string, query = "") {
+  const entry = (exports as unknown as { default: Fetcher }).default;
+  const res = await entry.fetch(
+    new Request(`http://vault.test/ws/${owner}${query}`, { headers: { Upgrade: "websocket" } }),
+  );
+  const ws = res.webSocket;
+  if (!ws) throw new Error(`no websocket: HTTP ${res.status} ${await res.text()}`);
+  const messages: SocketMessage[] = [];
+  const closed: { code?: number; reason?: string } = {};
+  const raw: string[] = [];
+  ws.addEventListener("message", (e) => {
+    const text = e.data as string;
+    try {
+      messages.push(JSON.parse(text) as SocketMessage);
+    } catch {
+      raw.push(text); // e.g. the hub's auto-response "pong"
+    }
+  });
+  ws.addEventListener("close", (e) => {
+    closed.code = e.code;
+    closed.reason = e.reason;
+  });
+  ws.accept();
+  const waitFor = (predicate: (m: SocketMessage[]) => boolean, timeoutMs = 90_000) =>
+    eventually(async () => (predicate(messages) ? messages : undefined), timeoutMs, 50);
+  const of = (event: string) => messages.filter((m) => m.event === event);
+  return { ws, messages, raw, closed, waitFor, of, status: res.status };
+}
