@@ -1,33 +1,33 @@
-import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
-import { createLogger } from "../lib/log.ts";
+import { ingestJob } from "../ingest/job.ts";
+import { backgroundServices } from "../realtime/services.ts";
+import { INTERVAL_JOBS } from "./interval-jobs.ts";
+import { reconciliationJob } from "./reconciliation.ts";
+import { runJobs } from "./run-jobs.ts";
+import { schedulerBackstopJob } from "./scheduler-backstop.ts";
+import { tvlJob } from "./tvl.ts";
+import type { Job } from "./types.ts";
 
-/** A named job run by a Cron Trigger. */
-export interface Job {
-  name: string;
-  run(env: Bindings, ctx: ExecutionContext): Promise<Record<string, unknown>>;
-}
+export { runJobs } from "./run-jobs.ts";
+export type { Job } from "./types.ts";
 
-/** Cron expression (as written in wrangler.toml) → the jobs it runs. Jobs are added by later issues. */
+/** Cron expression (exactly as in wrangler.toml `[triggers] crons`) → the jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  "*/5 * * * *": [],
+  "* * * * *": [ingestJob, reconciliationJob, schedulerBackstopJob],
+  "*/5 * * * *": [tvlJob],
 };
+
+/** Every job that records runs (the backstop records none of its own), for /monitor/status. */
+export const ALL_JOBS: string[] = [
+  ...new Set([...Object.values(CRON_JOBS).flat(), ...INTERVAL_JOBS].map((j) => j.name)),
+].filter((name) => name !== schedulerBackstopJob.name);
 
 /** The Worker's `scheduled` handler: runs the jobs registered for the trigger's cron expression. */
 export async function runScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext) {
-  const log = createLogger(loadConfig(env).logLevel, { cron: controller.cron });
   const jobs = CRON_JOBS[controller.cron];
   if (!jobs) {
-    log.warn("no jobs registered for cron expression");
+    backgroundServices(env, { cron: controller.cron }).log.warn("no jobs registered for cron expression");
     return;
   }
-  for (const job of jobs) {
-    const started = Date.now();
-    try {
-      const figures = await job.run(env, ctx);
-      log.info("job finished", { job: job.name, ms: Date.now() - started, ...figures });
-    } catch (err) {
-      log.error("job failed", { job: job.name, ms: Date.now() - started, error: err });
-    }
-  }
+  await runJobs(env, ctx, jobs, controller.cron);
 }

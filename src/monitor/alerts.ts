@@ -44,3 +44,38 @@ export async function resolveAlert(db: Database, dedupKey: string): Promise<bool
     .returning({ id: alerts.id });
   return rows.length > 0;
 }
+
+export type AlertRow = typeof alerts.$inferSelect;
+
+/** Outcome of an acknowledgement: the alert as it now is, or why it could not be acknowledged. */
+export type AckResult = { ok: true; alert: AlertRow } | { ok: false; reason: "not_found" | "resolved" };
+
+/** Acknowledges an open alert (it keeps deduplicating until resolved); acknowledging twice changes nothing. */
+export async function acknowledgeAlert(db: Database, id: bigint): Promise<AckResult> {
+  const [updated] = await db
+    .update(alerts)
+    .set({ status: "acknowledged", acknowledgedAt: new Date() })
+    .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
+    .returning();
+  if (updated) return { ok: true, alert: updated };
+  const [current] = await db.select().from(alerts).where(eq(alerts.id, id)).limit(1);
+  if (!current) return { ok: false, reason: "not_found" };
+  if (current.status === "resolved") return { ok: false, reason: "resolved" };
+  return { ok: true, alert: current };
+}
+
+/** Unresolved alerts counted by status and by severity. */
+export async function unresolvedCounts(db: Database) {
+  const rows = await db
+    .select({ status: alerts.status, severity: alerts.severity, n: sql<number>`count(*)::int` })
+    .from(alerts)
+    .where(ne(alerts.status, "resolved"))
+    .groupBy(alerts.status, alerts.severity);
+  const counts = { open: 0, acknowledged: 0, bySeverity: { info: 0, warning: 0, critical: 0 } };
+  for (const r of rows) {
+    if (r.status === "open") counts.open += r.n;
+    else counts.acknowledged += r.n;
+    counts.bySeverity[r.severity as AlertSeverity] += r.n;
+  }
+  return counts;
+}

@@ -1,12 +1,8 @@
 import { desc } from "drizzle-orm";
-import { fromBase64 } from "../chain/accounts.ts";
-import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
 import { tvlSnapshots } from "../db/schema.ts";
 import type { Services } from "../env.ts";
+import { computeTvl } from "../jobs/tvl.ts";
 import { formatUsdt } from "../lib/amount.ts";
-
-/** base58 of the CollateralVault discriminator (vault-program.md §2.1). */
-const VAULT_DISCRIMINATOR_B58 = "4JW1hBZa91A";
 
 export interface TvlFigures {
   totalValueLocked: bigint;
@@ -14,43 +10,6 @@ export interface TvlFigures {
   totalAvailable: bigint;
   activeVaults: number;
   slot: bigint | null;
-}
-
-/**
- * TVL straight from the chain: every CollateralVault account (size and discriminator filters), reading only the
- * three balance fields (dataSlice at offset 72, 24 bytes).
- */
-export async function tvlFromChain(services: Services): Promise<TvlFigures> {
-  const result = await services.rpc.call<{
-    context: { slot: number };
-    value: { pubkey: string; account: { data: [string, string] } }[];
-  }>("getProgramAccounts", [
-    services.config.programId.toBase58(),
-    {
-      encoding: "base64",
-      commitment: "confirmed",
-      withContext: true,
-      dataSlice: { offset: 72, length: 24 },
-      filters: [{ dataSize: COLLATERAL_VAULT_SIZE }, { memcmp: { offset: 0, bytes: VAULT_DISCRIMINATOR_B58 } }],
-    },
-  ]);
-  let total = 0n;
-  let locked = 0n;
-  let available = 0n;
-  for (const { account } of result.value) {
-    const bytes = fromBase64(account.data[0]);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    total += view.getBigUint64(0, true);
-    locked += view.getBigUint64(8, true);
-    available += view.getBigUint64(16, true);
-  }
-  return {
-    totalValueLocked: total,
-    totalLocked: locked,
-    totalAvailable: available,
-    activeVaults: result.value.length,
-    slot: BigInt(result.context.slot),
-  };
 }
 
 /**
@@ -74,7 +33,9 @@ export async function currentTvl(services: Services) {
       latest.takenAt,
     );
   }
-  return tvlView(await tvlFromChain(services), "chain", new Date());
+  // Same definition as the TVL job (vaults holding the configured mint), computed now.
+  const fresh = await computeTvl(services);
+  return tvlView({ ...fresh, slot: BigInt(fresh.slot) }, "chain", new Date());
 }
 
 function tvlView(f: TvlFigures, source: "snapshot" | "chain", asOf: Date) {

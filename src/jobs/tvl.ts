@@ -1,0 +1,85 @@
+import { decodeTokenAccount } from "../chain/accounts.ts";
+import { tvlSnapshots } from "../db/schema.ts";
+import type { Services } from "../env.ts";
+import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
+import type { Job } from "./types.ts";
+import { readAccountsMany, scanVaults } from "./vault-scan.ts";
+
+export interface TvlTotals {
+  totalValueLocked: bigint;
+  totalLocked: bigint;
+  totalAvailable: bigint;
+  tokenAccountTotal: bigint;
+  activeVaults: number;
+  /** Vaults left out: their token account is missing or holds another mint (bugs §8.5). */
+  otherMintVaults: number;
+  slot: number;
+}
+
+const MISMATCH_KEY = "tvl_token_mismatch";
+
+/**
+ * TVL from the chain: every vault whose token account holds the configured mint counts; sums of the recorded
+ * totals, locked and available balances, and of the token accounts' real amounts.
+ */
+export async function computeTvl(services: Services): Promise<TvlTotals> {
+  const { rpc, config } = services;
+  const scan = await scanVaults(rpc, config.programId);
+  const tokens = await readAccountsMany(rpc, [...new Set(scan.vaults.map((v) => v.tokenAccount))], scan.slot);
+  const totals: TvlTotals = {
+    totalValueLocked: 0n,
+    totalLocked: 0n,
+    totalAvailable: 0n,
+    tokenAccountTotal: 0n,
+    activeVaults: 0,
+    otherMintVaults: 0,
+    slot: scan.slot,
+  };
+  for (const vault of scan.vaults) {
+    const token = decodeTokenAccount(tokens.accounts.get(vault.tokenAccount) ?? null);
+    if (!token?.mint.equals(config.usdtMint)) {
+      totals.otherMintVaults++;
+      continue;
+    }
+    totals.activeVaults++;
+    totals.totalValueLocked += vault.totalBalance;
+    totals.totalLocked += vault.lockedBalance;
+    totals.totalAvailable += vault.availableBalance;
+    totals.tokenAccountTotal += token.amount;
+  }
+  return totals;
+}
+
+/** Writes a `tvl_snapshots` row per run; alerts while the recorded totals and the token accounts disagree. */
+export const tvlJob: Job = {
+  name: "tvl",
+  async run(_env, _ctx, services) {
+    const totals = await computeTvl(services);
+    const { db } = services.db();
+    await db.insert(tvlSnapshots).values({
+      totalValueLocked: totals.totalValueLocked,
+      totalLocked: totals.totalLocked,
+      totalAvailable: totals.totalAvailable,
+      tokenAccountTotal: totals.tokenAccountTotal,
+      activeVaults: totals.activeVaults,
+      slot: BigInt(totals.slot),
+    });
+    const difference = totals.tokenAccountTotal - totals.totalValueLocked;
+    if (difference === 0n) await resolveAlert(db, MISMATCH_KEY);
+    else {
+      await raiseAlert(db, {
+        kind: "tvl_token_mismatch",
+        severity: "warning",
+        dedupKey: MISMATCH_KEY,
+        message: `Vault token accounts hold ${totals.tokenAccountTotal} but vaults record ${totals.totalValueLocked} (slot ${totals.slot})`,
+        details: {
+          slot: totals.slot,
+          recordedTotal: `${totals.totalValueLocked}`,
+          tokenAccountTotal: `${totals.tokenAccountTotal}`,
+          difference: `${difference}`,
+        },
+      });
+    }
+    return { ...totals, tokenMinusRecorded: difference };
+  },
+};

@@ -1,0 +1,120 @@
+import { PublicKey } from "@solana/web3.js";
+import { fromBase64, type RawAccount } from "../chain/accounts.ts";
+import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
+import type { SolanaRpc } from "../chain/rpc.ts";
+
+/** base58 of the CollateralVault discriminator (vault-program.md §2.1). */
+export const VAULT_DISCRIMINATOR_B58 = "4JW1hBZa91A";
+
+/** One vault as the scan sees it: the fields after the discriminator up to total_deposited. */
+export interface ScannedVault {
+  address: string;
+  owner: string;
+  tokenAccount: string;
+  totalBalance: bigint;
+  lockedBalance: bigint;
+  availableBalance: bigint;
+  totalDeposited: bigint;
+}
+
+interface ProgramAccountsReply {
+  context: { slot: number };
+  value: { pubkey: string; account: { data: [string, string] } }[];
+}
+
+/**
+ * Every CollateralVault of the program at one slot (getProgramAccounts with the size and discriminator filters),
+ * reading only abs bytes 8..104 (owner, token account, balances, total deposited) to keep the answer small.
+ */
+export async function scanVaults(
+  rpc: SolanaRpc,
+  programId: PublicKey,
+  opts: { minContextSlot?: number } = {},
+): Promise<{ slot: number; vaults: ScannedVault[] }> {
+  const reply = await rpc.call<ProgramAccountsReply>(
+    "getProgramAccounts",
+    [
+      programId.toBase58(),
+      {
+        encoding: "base64",
+        commitment: "confirmed",
+        withContext: true,
+        dataSlice: { offset: 8, length: 96 },
+        filters: [{ dataSize: COLLATERAL_VAULT_SIZE }, { memcmp: { offset: 0, bytes: VAULT_DISCRIMINATOR_B58 } }],
+        ...(opts.minContextSlot !== undefined ? { minContextSlot: opts.minContextSlot } : {}),
+      },
+    ],
+    { timeoutMs: 30_000 },
+  );
+  const vaults = reply.value.map(({ pubkey, account }) => {
+    const bytes = fromBase64(account.data[0]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return {
+      address: pubkey,
+      owner: new PublicKey(bytes.subarray(0, 32)).toBase58(),
+      tokenAccount: new PublicKey(bytes.subarray(32, 64)).toBase58(),
+      totalBalance: view.getBigUint64(64, true),
+      lockedBalance: view.getBigUint64(72, true),
+      availableBalance: view.getBigUint64(80, true),
+      totalDeposited: view.getBigUint64(88, true),
+    };
+  });
+  return { slot: reply.context.slot, vaults };
+}
+
+/** Byte-wise order of base58 strings, the same as Postgres `COLLATE "C"`. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface RpcAccount {
+  lamports: number;
+  owner: string;
+  data: [string, string];
+  executable: boolean;
+}
+
+/** getMultipleAccounts calls sent in one HTTP request (JSON-RPC batch): one subrequest per 1,000 accounts. */
+const CALLS_PER_HTTP_REQUEST = 10;
+
+/**
+ * Reads many accounts, 100 per getMultipleAccounts, ten calls per JSON-RPC batch, never below `minContextSlot`.
+ * Each call is at one slot; the highest is returned.
+ */
+export async function readAccountsMany(
+  rpc: SolanaRpc,
+  keys: string[],
+  minContextSlot: number,
+): Promise<{ slot: number; accounts: Map<string, RawAccount | null> }> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+  const accounts = new Map<string, RawAccount | null>();
+  let slot = minContextSlot;
+  for (let i = 0; i < chunks.length; i += CALLS_PER_HTTP_REQUEST) {
+    const group = chunks.slice(i, i + CALLS_PER_HTTP_REQUEST);
+    const replies = await rpc.batch(
+      group.map((chunk) => ({
+        method: "getMultipleAccounts",
+        params: [chunk, { encoding: "base64", commitment: "confirmed", minContextSlot }],
+      })),
+      { timeoutMs: 30_000 },
+    );
+    replies.forEach((reply, j) => {
+      if (!reply.ok) throw reply.error;
+      const value = reply.value as { context: { slot: number }; value: (RpcAccount | null)[] };
+      slot = Math.max(slot, value.context.slot);
+      for (const [k, key] of group[j]!.entries()) accounts.set(key, toRaw(value.value[k] ?? null));
+    });
+  }
+  return { slot, accounts };
+}
+
+function toRaw(a: RpcAccount | null): RawAccount | null {
+  if (!a) return null;
+  return {
+    lamports: BigInt(a.lamports),
+    owner: new PublicKey(a.owner),
+    data: fromBase64(a.data[0]),
+    executable: a.executable,
+  };
+}

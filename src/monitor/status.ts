@@ -1,0 +1,132 @@
+import { eq, sql } from "drizzle-orm";
+import pkg from "../../package.json" with { type: "json" };
+import { cursors } from "../db/schema.ts";
+import type { Bindings, Services } from "../env.ts";
+import { cursorName } from "../ingest/pipeline.ts";
+import { ALL_JOBS } from "../jobs/dispatch.ts";
+import { readState } from "../jobs/reconcile-cursor.ts";
+import { latestRuns } from "../jobs/runs.ts";
+import { type SchedulerStatus, schedulerStub } from "../jobs/scheduler.ts";
+import { unresolvedCounts } from "./alerts.ts";
+
+const CHECK_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(work: Promise<T>, ms = CHECK_TIMEOUT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/** A check that never throws: the value, or null and a logged reason. */
+async function attempt<T>(services: Services, what: string, work: () => Promise<T>): Promise<T | null> {
+  try {
+    return await withTimeout(work());
+  } catch (err) {
+    services.log.warn(`monitor: ${what} failed`, { error: err });
+    return null;
+  }
+}
+
+/**
+ * The design document's system status: each job's last run, reconciliation progress, the Scheduler, ingestion lag
+ * (slots and seconds behind the confirmed head, from the ingestion cursor), RPC and database health, open alerts.
+ */
+export async function systemStatus(env: Bindings, services: Services) {
+  const { db } = services.db();
+  const [database, slot, runs, reconciliation, scheduler, alerts, cursor] = await Promise.all([
+    attempt(services, "database", async () => {
+      await db.execute(sql`select 1`);
+      return true;
+    }),
+    attempt(services, "rpc", () => services.rpc.call<number>("getSlot", [{ commitment: "confirmed" }])),
+    attempt(services, "job runs", () => latestRuns(db, ALL_JOBS)),
+    attempt(services, "reconciliation state", () => readState(db)),
+    attempt(services, "scheduler", () => schedulerStatus(env)),
+    attempt(services, "alerts", () => unresolvedCounts(db)),
+    attempt(services, "ingestion cursor", () => ingestionCursor(services)),
+  ]);
+  const jobs = ALL_JOBS.map((job) => {
+    const run = runs?.get(job) ?? null;
+    return {
+      job,
+      lastRun: run && {
+        trigger: run.trigger,
+        startedAt: run.startedAt.toISOString(),
+        durationMs: run.durationMs,
+        outcome: run.outcome,
+        figures: run.figures,
+        error: run.error,
+      },
+    };
+  });
+  const ingestion = await ingestionLag(services, cursor, slot);
+  const degraded =
+    database !== true ||
+    slot === null ||
+    jobs.some((j) => j.lastRun?.outcome === "error") ||
+    (alerts?.bySeverity.critical ?? 0) > 0;
+  return {
+    status: degraded ? "degraded" : "healthy",
+    version: pkg.version,
+    time: new Date().toISOString(),
+    database: { healthy: database === true },
+    rpc: { healthy: slot !== null, slot },
+    jobs,
+    reconciliation: reconciliation && {
+      roundInProgress: reconciliation.round !== null,
+      round: reconciliation.round && {
+        startedAt: reconciliation.round.startedAt,
+        lastKey: reconciliation.round.lastKey,
+        batches: reconciliation.round.batches,
+        invocations: reconciliation.round.invocations,
+      },
+      lastRound: reconciliation.lastRound,
+    },
+    scheduler,
+    ingestion,
+    alerts,
+  };
+}
+
+async function schedulerStatus(env: Bindings): Promise<SchedulerStatus> {
+  const res = await schedulerStub(env).fetch("https://scheduler/status");
+  if (!res.ok) throw new Error(`scheduler answered ${res.status}`);
+  return (await res.json()) as SchedulerStatus;
+}
+
+async function ingestionCursor(services: Services) {
+  const name = cursorName(services.config.programId.toBase58());
+  const [row] = await services.db().db.select().from(cursors).where(eq(cursors.name, name)).limit(1);
+  return { name, row: row ?? null };
+}
+
+/**
+ * Lag of the ingestion cursor behind the confirmed head; null (unknown) without a cursor or a head. The cursor sits
+ * on the last program transaction, so a quiet program shows lag that is only the time since its last transaction.
+ */
+async function ingestionLag(
+  services: Services,
+  cursor: Awaited<ReturnType<typeof ingestionCursor>> | null,
+  head: number | null,
+) {
+  const slot = cursor?.row?.slot ?? null;
+  const base = {
+    cursor: cursor?.name ?? null,
+    slot,
+    signature: cursor?.row?.signature ?? null,
+    updatedAt: cursor?.row?.updatedAt.toISOString() ?? null,
+  };
+  if (slot === null || head === null) return { ...base, lagSlots: null, lagSeconds: null };
+  const blockTime = await attempt(services, "block time", () =>
+    services.rpc.call<number | null>("getBlockTime", [Number(slot)]),
+  );
+  return {
+    ...base,
+    lagSlots: Math.max(0, head - Number(slot)),
+    lagSeconds: blockTime == null ? null : Math.max(0, Math.round(Date.now() / 1000 - blockTime)),
+  };
+}

@@ -1,0 +1,104 @@
+import { desc, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { alerts, balanceSnapshots, jobRuns, tvlSnapshots } from "../../src/db/schema.ts";
+import { balanceSnapshotsJob } from "../../src/jobs/balance-snapshots.ts";
+import { call } from "./helpers.ts";
+import { chainTvl, createVault, depositMore, donate, fireCron, runJobsNow, withDb } from "./jobs-support.ts";
+
+async function latestTvl() {
+  return withDb(async (db) => (await db.select().from(tvlSnapshots).orderBy(desc(tvlSnapshots.id)).limit(1))[0]!);
+}
+
+describe("TVL job", () => {
+  it("runs from its cron string and records the chain's sums, alerting when token accounts hold more", async () => {
+    const v = await createVault(30_000_000n);
+    await donate(v.tokenAccount, 2_000_000n);
+    // Other test files move the chain too: retry until the chain did not change while the job ran.
+    let matched = false;
+    for (let i = 0; i < 10 && !matched; i++) {
+      const before = await chainTvl();
+      await fireCron("*/5 * * * *");
+      const after = await chainTvl();
+      if (JSON.stringify(before, (_k, x) => String(x)) !== JSON.stringify(after, (_k, x) => String(x))) continue;
+      const row = await latestTvl();
+      expect(row.totalValueLocked).toBe(after.total);
+      expect(row.tokenAccountTotal).toBe(after.tokenTotal);
+      expect(row.activeVaults).toBe(after.active);
+      expect(row.totalLocked + row.totalAvailable).toBe(row.totalValueLocked);
+      matched = true;
+    }
+    expect(matched).toBe(true);
+    const [run] = await withDb((db) =>
+      db.select().from(jobRuns).where(eq(jobRuns.job, "tvl")).orderBy(desc(jobRuns.startedAt)).limit(1),
+    );
+    expect(run).toMatchObject({ trigger: "*/5 * * * *", outcome: "ok" });
+    const open = await withDb((db) => db.select().from(alerts).where(eq(alerts.dedupKey, "tvl_token_mismatch")));
+    expect(open.filter((a) => a.status !== "resolved")).toHaveLength(1);
+  });
+
+  it("serves the TVL series in a time range, raw and bucketed", async () => {
+    const from = new Date(Date.now() - 1000).toISOString();
+    await fireCron("*/5 * * * *");
+    await fireCron("*/5 * * * *");
+    const to = new Date(Date.now() + 1000).toISOString();
+    const raw = await call(`/vault/tvl/history?from=${from}&to=${to}`);
+    expect(raw.status).toBe(200);
+    const points = raw.body.data!.points as { takenAt: string; totalValueLocked: number }[];
+    expect(points.length).toBeGreaterThanOrEqual(2);
+    expect(points.map((p) => p.takenAt)).toEqual([...points.map((p) => p.takenAt)].sort());
+    const latest = await latestTvl();
+    expect(BigInt(points[points.length - 1]!.totalValueLocked)).toBe(latest.totalValueLocked);
+
+    const byDay = await call(`/vault/tvl/history?from=${from}&to=${to}&bucket=day`);
+    const days = byDay.body.data!.points as { bucketStart: string; totalValueLocked: number }[];
+    expect(days.length).toBeGreaterThanOrEqual(1);
+    expect(days.length).toBeLessThanOrEqual(2);
+    expect(BigInt(days[days.length - 1]!.totalValueLocked)).toBe(latest.totalValueLocked);
+  });
+});
+
+describe("balance snapshots", () => {
+  it("writes a snapshot only when the balance changed and serves the owner's series", async () => {
+    const v = await createVault(50_000_000n);
+    const from = new Date(Date.now() - 1000).toISOString();
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    await depositMore(v, 25_000_000n);
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+
+    const rows = await withDb((db) =>
+      db.select().from(balanceSnapshots).where(eq(balanceSnapshots.owner, v.owner)).orderBy(balanceSnapshots.id),
+    );
+    expect(rows.map((r) => [r.totalBalance, r.availableBalance, r.lockedBalance])).toEqual([
+      [50_000_000n, 50_000_000n, 0n],
+      [75_000_000n, 75_000_000n, 0n],
+    ]);
+
+    const history = await call(`/vault/balance/${v.owner}/history?from=${from}`);
+    expect(history.status).toBe(200);
+    expect(history.body.data).toMatchObject({ owner: v.owner, bucket: "raw", truncated: false });
+    const points = history.body.data!.points as Record<string, unknown>[];
+    expect(points.map((p) => p.totalBalance)).toEqual([50_000_000, 75_000_000]);
+    expect(points[1]).toMatchObject({ availableBalance: 75_000_000, lockedBalance: 0 });
+  });
+
+  it("refuses malformed history queries with coded 400s", async () => {
+    const owner = (await createVault(0n)).owner;
+    const cases: [string, string][] = [
+      [`/vault/balance/${owner}/history?from=yesterday`, "INVALID_TIMESTAMP"],
+      [`/vault/balance/${owner}/history?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`, "INVALID_TIME_RANGE"],
+      ["/vault/tvl/history?from=2020-01-01&to=2022-01-01", "INVALID_TIME_RANGE"],
+      ["/vault/tvl/history?from=2026-01-01&to=2026-11-01&bucket=minute", "INVALID_TIME_RANGE"],
+      ["/vault/tvl/history?bucket=week", "INVALID_BUCKET"],
+      ["/vault/tvl/history?limit=5", "VALIDATION_FAILED"],
+      ["/vault/balance/not-a-key/history", "INVALID_PUBKEY"],
+    ];
+    for (const [path, code] of cases) {
+      const res = await call(path);
+      expect([path, res.status, res.body.error?.code]).toEqual([path, 400, code]);
+    }
+    const unknown = await call("/vault/balance/11111111111111111111111111111112/history");
+    expect([unknown.status, unknown.body.error?.code]).toEqual([404, "VAULT_NOT_FOUND"]);
+  });
+});

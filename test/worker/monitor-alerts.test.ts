@@ -1,0 +1,106 @@
+import { and, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { associatedTokenAddress, withdrawIx } from "../../src/chain/program/index.ts";
+import { alerts } from "../../src/db/schema.ts";
+import { lowBalanceJob } from "../../src/jobs/low-balance.ts";
+import { call, postJson } from "./helpers.ts";
+import {
+  confirmAll,
+  createVault,
+  depositMore,
+  programId,
+  runJobsNow,
+  sendRaw,
+  type TestVault,
+  usdtMint,
+  withDb,
+} from "./jobs-support.ts";
+
+const ADMIN = { "x-api-key": "admin-key-0123456789abcdef" };
+const SERVICE = { "x-api-key": "service-key-0123456789abcdef" };
+
+async function lowAlerts(owner: string) {
+  return withDb((db) =>
+    db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.owner, owner), eq(alerts.kind, "low_balance")))
+      .orderBy(alerts.id),
+  );
+}
+
+async function withdraw(v: TestVault, amount: bigint) {
+  const ix = withdrawIx({
+    programId: programId(),
+    user: v.wallet.publicKey,
+    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
+    vaultTokenAccount: v.tokenAccount,
+    amount,
+  });
+  await confirmAll([await sendRaw([ix], [v.wallet])]);
+}
+
+const checkLowBalances = () => runJobsNow([lowBalanceJob], "test-low-balance");
+
+describe("low-balance alerts", () => {
+  it("fire once per condition: not again while low, resolved on recovery, again on the next drop", async () => {
+    const v = await createVault(50_000_000n); // 50 USDT, below the default threshold of 100 USDT
+    await checkLowBalances();
+    await checkLowBalances();
+    let rows = await lowAlerts(v.owner);
+    expect(rows.map((r) => r.status)).toEqual(["open"]);
+    expect(rows[0]).toMatchObject({ severity: "warning", dedupKey: `low_balance:${v.owner}` });
+
+    await depositMore(v, 60_000_000n); // 110 USDT
+    await checkLowBalances();
+    rows = await lowAlerts(v.owner);
+    expect(rows.map((r) => r.status)).toEqual(["resolved"]);
+
+    await withdraw(v, 30_000_000n); // 80 USDT
+    await checkLowBalances();
+    await checkLowBalances();
+    rows = await lowAlerts(v.owner);
+    expect(rows.map((r) => r.status)).toEqual(["resolved", "open"]);
+  });
+
+  it("never alert for a vault that was never funded", async () => {
+    const v = await createVault(0n);
+    await checkLowBalances();
+    expect(await lowAlerts(v.owner)).toEqual([]);
+  });
+});
+
+describe("alerts API", () => {
+  it("lists and acknowledges alerts for the admin key only; an acknowledged alert still deduplicates", async () => {
+    const v = await createVault(20_000_000n);
+    await checkLowBalances();
+    expect((await call(`/monitor/alerts?owner=${v.owner}`)).status).toBe(401);
+    expect((await call(`/monitor/alerts?owner=${v.owner}`, { headers: SERVICE })).status).toBe(403);
+
+    const listed = await call(`/monitor/alerts?owner=${v.owner}&kind=low_balance`, { headers: ADMIN });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data).toMatchObject({ total: 1 });
+    const [alert] = listed.body.data!.alerts as { id: number; status: string }[];
+    expect(alert).toMatchObject({ status: "open", kind: "low_balance", owner: v.owner });
+
+    const ack = await postJson(`/monitor/alerts/${alert!.id}/ack`, {}, ADMIN);
+    expect(ack.status).toBe(200);
+    expect(ack.body.data).toMatchObject({ id: alert!.id, status: "acknowledged" });
+    expect((await postJson(`/monitor/alerts/${alert!.id}/ack`, {}, ADMIN)).body.data).toMatchObject({
+      status: "acknowledged",
+    });
+    await checkLowBalances();
+    expect((await lowAlerts(v.owner)).map((r) => r.status)).toEqual(["acknowledged"]);
+
+    await depositMore(v, 100_000_000n);
+    await checkLowBalances();
+    const resolved = await postJson(`/monitor/alerts/${alert!.id}/ack`, {}, ADMIN);
+    expect([resolved.status, resolved.body.error?.code]).toEqual([409, "ALERT_ALREADY_RESOLVED"]);
+    const missing = await postJson("/monitor/alerts/999999999999/ack", {}, ADMIN);
+    expect([missing.status, missing.body.error?.code]).toEqual([404, "ALERT_NOT_FOUND"]);
+    const bad = await postJson("/monitor/alerts/abc/ack", {}, ADMIN);
+    expect([bad.status, bad.body.error?.code]).toEqual([400, "INVALID_ALERT_ID"]);
+    const badQuery = await call("/monitor/alerts?status=closed", { headers: ADMIN });
+    expect([badQuery.status, badQuery.body.error?.code]).toEqual([400, "VALIDATION_FAILED"]);
+  });
+});

@@ -1,0 +1,81 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { and, desc, eq, gte } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { jobRuns } from "../../src/db/schema.ts";
+import type { Bindings } from "../../src/env.ts";
+import { ALL_JOBS } from "../../src/jobs/dispatch.ts";
+import { schedulerStub } from "../../src/jobs/scheduler.ts";
+import { call } from "./helpers.ts";
+import { fireCron, withDb } from "./jobs-support.ts";
+
+async function runsSince(since: Date, trigger: string) {
+  return withDb((db) =>
+    db
+      .select()
+      .from(jobRuns)
+      .where(and(gte(jobRuns.startedAt, since), eq(jobRuns.trigger, trigger)))
+      .orderBy(desc(jobRuns.startedAt)),
+  );
+}
+
+describe("job dispatch and the Scheduler", () => {
+  // The minute cron also runs ingestion, which may have a backlog of other files' transactions to catch up on.
+  it("dispatches jobs by cron expression and records each run", { timeout: 120_000 }, async () => {
+    const since = new Date();
+    // One batch at most: the 1,000-vault test may be mid-round in another file.
+    await fireCron("* * * * *", { RECONCILIATION_INTERVAL: "1", RECONCILIATION_MAX_BATCHES: "1" });
+    await fireCron("*/5 * * * *");
+    await fireCron("0 0 1 1 *");
+    const minute = await runsSince(since, "* * * * *");
+    expect(minute.map((r) => r.job)).toContain("reconciliation");
+    const five = await runsSince(since, "*/5 * * * *");
+    expect(five.map((r) => [r.job, r.outcome])).toEqual([["tvl", "ok"]]);
+    expect(five[0]!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(await runsSince(since, "0 0 1 1 *")).toEqual([]);
+  });
+
+  it("runs the interval jobs on the Scheduler's alarm and re-arms it", { timeout: 60_000 }, async () => {
+    const stub = schedulerStub(env as Bindings);
+    const ensured = (await (await stub.fetch("https://scheduler/ensure", { method: "POST" })).json()) as {
+      alarmAt: number | null;
+      intervalSec: number;
+    };
+    expect(ensured.intervalSec).toBe(30);
+    expect(ensured.alarmAt).not.toBeNull();
+    const since = new Date();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const runs = await runsSince(since, "scheduler");
+    expect(runs.map((r) => r.job).sort()).toEqual(["balance-snapshots", "low-balance"]);
+    expect(runs.every((r) => r.outcome === "ok")).toBe(true);
+    const status = (await (await stub.fetch("https://scheduler/status")).json()) as {
+      alarmAt: number;
+      lastRunAt: number;
+    };
+    expect(status.alarmAt).toBeGreaterThan(Date.now());
+    expect(status.lastRunAt).toBeGreaterThanOrEqual(since.getTime());
+  });
+});
+
+describe("GET /monitor/status", () => {
+  it("reports every job's last run, health, ingestion lag and alert counts", { timeout: 120_000 }, async () => {
+    await fireCron("* * * * *", { RECONCILIATION_INTERVAL: "1", RECONCILIATION_MAX_BATCHES: "1" });
+    await fireCron("*/5 * * * *");
+    await runDurableObjectAlarm(schedulerStub(env as Bindings));
+    const { status, body } = await call("/monitor/status");
+    expect(status).toBe(200);
+    const data = body.data as Record<string, unknown>;
+    expect(data).toMatchObject({ database: { healthy: true }, rpc: { healthy: true }, version: "0.1.0" });
+    const jobs = data.jobs as { job: string; lastRun: { outcome: string; startedAt: string } | null }[];
+    expect(jobs.map((j) => j.job).sort()).toEqual([...ALL_JOBS].sort());
+    for (const job of ["reconciliation", "tvl", "balance-snapshots", "low-balance"]) {
+      const entry = jobs.find((j) => j.job === job)!;
+      expect(entry.lastRun, job).not.toBeNull();
+      expect(["ok", "partial"]).toContain(entry.lastRun!.outcome);
+    }
+    expect(data.alerts).toMatchObject({ open: expect.any(Number), acknowledged: expect.any(Number) });
+    expect(data.ingestion).toHaveProperty("lagSlots");
+    expect(data.ingestion).toHaveProperty("lagSeconds");
+    expect(data.scheduler).toMatchObject({ intervalSec: 30 });
+  });
+});
