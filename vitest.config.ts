@@ -22,6 +22,10 @@ export default defineConfig({
                 API_KEYS:
                   "test-service:service:service-key-0123456789abcdef,test-admin:admin:admin-key-0123456789abcdef",
                 HELIUS_WEBHOOK_SECRET: "helius-test-secret-0123456789abcdef",
+                INGEST_INTERVAL_MS: "1000",
+                // Generous limits so the suites never trip them; rate-limit tests override them per call.
+                RATE_LIMIT_IP_PER_MINUTE: "1000000",
+                RATE_LIMIT_OWNER_PER_MINUTE: "1000000",
               },
             },
           })),
@@ -30,7 +34,8 @@ export default defineConfig({
           name: "workers",
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["./test/global-setup.ts"],
-          testTimeout: 30_000,
+          // Generous: ingestion and jobs share one localnet with every other file; these are waits, not timings.
+          testTimeout: 120_000,
           // web3.js 1.x ships CJS/ESM hybrids that workerd's module loader needs pre-bundled (TOOLCHAIN.md).
           deps: { optimizer: { ssr: { enabled: true, include: ["@solana/web3.js", "@solana/spl-token"] } } },
         },
@@ -43,6 +48,17 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The dashboard in Debian's Chromium (playwright-core) against the whole stack under `wrangler dev`.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: ["./test/browser/global-setup.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],

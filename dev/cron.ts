@@ -40,20 +40,29 @@ export function cronMatches(expression: string, at: Date): boolean {
   );
 }
 
+/** Fires the given triggers once through wrangler's local scheduled endpoint. */
+export async function fireCrons(apiUrl: string, crons: string[], log: (line: string) => void): Promise<void> {
+  for (const cron of crons) {
+    try {
+      const res = await fetch(`${apiUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`);
+      await res.body?.cancel();
+      if (!res.ok) log(`cron "${cron}" answered ${res.status}`);
+    } catch (err) {
+      log(`cron "${cron}" failed: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+}
+
 /** Fires the matching triggers at the start of every minute; returns a stop function. */
 export function startCronTicker(apiUrl: string, crons: string[], log: (line: string) => void): () => void {
   let timer: ReturnType<typeof setTimeout>;
   const tick = async () => {
     const now = new Date();
-    for (const cron of crons.filter((c) => cronMatches(c, now))) {
-      try {
-        const res = await fetch(`${apiUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`);
-        await res.body?.cancel();
-        if (!res.ok) log(`cron "${cron}" answered ${res.status}`);
-      } catch (err) {
-        log(`cron "${cron}" failed: ${err instanceof Error ? err.message : err}`);
-      }
-    }
+    await fireCrons(
+      apiUrl,
+      crons.filter((c) => cronMatches(c, now)),
+      log,
+    );
     timer = setTimeout(tick, 60_000 - (Date.now() % 60_000));
   };
   timer = setTimeout(tick, 60_000 - (Date.now() % 60_000));

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startCronTicker, wranglerCrons } from "./cron.ts";
+import { buildDashboard } from "./build-dashboard.ts";
+import { fireCrons, startCronTicker, wranglerCrons } from "./cron.ts";
 import { startLocalnet } from "./localnet/index.ts";
 import { applyMigrations } from "./migrate.ts";
 import { DEV_DIR, devDatabase } from "./stack.ts";
@@ -63,6 +64,8 @@ try {
       SOLANA_WS_URL: localnet.wsUrl,
       VAULT_PROGRAM_ID: localnet.programId.toBase58(),
       USDT_MINT: localnet.usdtMint.toBase58(),
+      // Tells the dashboard it may offer the throw-away dev wallet and the faucet (never set for a real cluster).
+      DEV_LOCALNET_URL: localnet.rpcUrl,
     };
     chain = {
       local: true,
@@ -77,6 +80,7 @@ try {
     console.log(`           program ${localnet.programId.toBase58()}, USDT mint ${localnet.usdtMint.toBase58()}`);
   }
 
+  await buildDashboard();
   // Local keys for the privileged routes, new on every start; tools read them from .dev/stack.json.
   const keys = {
     serviceApiKey: `svc_${randomBytes(24).toString("hex")}`,
@@ -96,19 +100,24 @@ try {
   });
   stops.push(worker.stop);
   const crons = await wranglerCrons();
-  const stopCrons = startCronTicker(worker.url, crons, (line) => console.log(`[cron] ${line}`));
+  const cronLog = (line: string) => console.log(`[cron] ${line}`);
+  // Once now (starts the ingestion and scheduler loops), then at every matching minute.
+  await fireCrons(worker.url, crons, cronLog);
+  const stopCrons = startCronTicker(worker.url, crons, cronLog);
   stops.push(async () => stopCrons());
 
   const stack = {
     apiUrl: worker.url,
     healthUrl: `${worker.url}/health`,
     docsUrl: `${worker.url}/docs`,
+    dashboardUrl: `${worker.url}/dashboard/`,
     databaseUrl: database.url,
     ...keys,
     ...chain,
   };
   await writeFile(join(DEV_DIR, "stack.json"), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
   console.log(`api        ${worker.url}  (health: ${worker.url}/health, docs: ${worker.url}/docs)`);
+  console.log(`dashboard  ${worker.url}/dashboard/`);
   console.log(`stack      ${join(DEV_DIR, "stack.json")}`);
   console.log(`crons      ${crons.join(" | ")} (fired by npm run dev each matching minute)`);
   console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops everything`);

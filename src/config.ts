@@ -15,6 +15,10 @@ export interface Config {
   reconciliationIntervalSec: number;
   /** Whole USDT. */
   lowBalanceThreshold: bigint;
+  /** Whole USDT: a reconciliation difference larger than this raises an alert (0 = any difference). */
+  reconciliationAlertThreshold: bigint;
+  /** getMultipleAccounts calls one reconciliation invocation may make (each covers up to 50 vaults). */
+  reconciliationMaxBatches: number;
   logLevel: LogLevel;
   /** Local development only: host:port of the WebSocket→TCP proxy the Neon driver uses instead of Neon's. */
   neonWsProxy: string | null;
@@ -28,6 +32,20 @@ export interface Config {
   apiKeys: ApiKey[];
   /** Build lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
   allowUnlistedAuthorities: boolean;
+  /** Milliseconds between two passes of the ingestion Durable Object's alarm loop. */
+  ingestIntervalMs: number;
+  /** Expected `Authorization` header of Helius webhook calls; null disables the webhook (401). */
+  heliusWebhookSecret: string | null;
+  /** Local development only: base URL of the localnet (its /localnet/ dev controls); null on a real cluster. */
+  devLocalnetUrl: string | null;
+  /** Requests a minute (and burst) per client IP on each rate-limited route group; 0 = unlimited. */
+  rateLimitIpPerMinute: number;
+  /** Requests a minute (and burst) per vault owner on each rate-limited route group; 0 = unlimited. */
+  rateLimitOwnerPerMinute: number;
+  /** Origins allowed to call the API from a browser on another origin; empty = none, ["*"] = any. */
+  corsOrigins: string[];
+  /** Serves the benchmark's comparison routes under /__bench/ (never in production). */
+  benchRoutes: boolean;
 }
 
 export type ApiScope = "service" | "admin";
@@ -79,6 +97,12 @@ const schema = z.object({
     .regex(/^\d{1,13}$/, "must be a whole number of USDT")
     .default("100")
     .transform((s) => BigInt(s)),
+  RECONCILIATION_ALERT_THRESHOLD: z
+    .string()
+    .regex(/^\d{1,13}$/, "must be a whole number of USDT")
+    .default("1")
+    .transform((s) => BigInt(s)),
+  RECONCILIATION_MAX_BATCHES: z.coerce.number().int().min(1).max(500).default(40),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   NEON_WS_PROXY: z.string().min(1).optional(),
   PRIORITY_FEE_PERCENTILE: z.coerce.number().int().min(0).max(100).default(50),
@@ -93,7 +117,26 @@ const schema = z.object({
     .default("")
     .transform((s, ctx) => parseApiKeys(s, ctx)),
   ALLOW_UNLISTED_AUTHORITIES: z.enum(["true", "false"]).default("false"),
+  INGEST_INTERVAL_MS: z.coerce.number().int().min(250).max(600_000).default(3_000),
+  HELIUS_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  DEV_LOCALNET_URL: httpUrl.optional(),
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  RATE_LIMIT_OWNER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((o) => o.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.literal("*"), httpUrl]), { error: "must be * or a comma-separated list of origins" })),
+  BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
 });
+
+/** Every variable the Worker reads (the README documents each). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** `name:scope:key` entries separated by commas; keys must be at least 24 characters. */
 function parseApiKeys(value: string, ctx: z.RefinementCtx): ApiKey[] {
@@ -147,6 +190,8 @@ export function loadConfig(env: object): Config {
     balanceCheckIntervalSec: v.BALANCE_CHECK_INTERVAL,
     reconciliationIntervalSec: v.RECONCILIATION_INTERVAL,
     lowBalanceThreshold: v.LOW_BALANCE_THRESHOLD,
+    reconciliationAlertThreshold: v.RECONCILIATION_ALERT_THRESHOLD,
+    reconciliationMaxBatches: v.RECONCILIATION_MAX_BATCHES,
     logLevel: v.LOG_LEVEL,
     neonWsProxy: v.NEON_WS_PROXY ?? null,
     priorityFeePercentile: v.PRIORITY_FEE_PERCENTILE,
@@ -154,6 +199,13 @@ export function loadConfig(env: object): Config {
     computeUnitMarginPercent: v.COMPUTE_UNIT_MARGIN_PERCENT,
     apiKeys: v.API_KEYS,
     allowUnlistedAuthorities: v.ALLOW_UNLISTED_AUTHORITIES === "true",
+    ingestIntervalMs: v.INGEST_INTERVAL_MS,
+    heliusWebhookSecret: v.HELIUS_WEBHOOK_SECRET ?? null,
+    devLocalnetUrl: v.DEV_LOCALNET_URL?.replace(/\/+$/, "") ?? null,
+    rateLimitIpPerMinute: v.RATE_LIMIT_IP_PER_MINUTE,
+    rateLimitOwnerPerMinute: v.RATE_LIMIT_OWNER_PER_MINUTE,
+    corsOrigins: v.CORS_ORIGINS,
+    benchRoutes: v.BENCH_ROUTES === "true",
   };
   cache.set(env, config);
   return config;

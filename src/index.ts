@@ -4,7 +4,10 @@ import { runScheduled } from "./jobs/dispatch.ts";
 
 const app = createApp();
 
+export { Ingestor } from "./ingest/ingestor.ts";
+export { Scheduler } from "./jobs/scheduler.ts";
 export { VaultOwnerHub } from "./realtime/owner-hub.ts";
+export { RateLimiter } from "./realtime/rate-limiter.ts";
 
 export default {
   fetch: app.fetch,

@@ -7,23 +7,38 @@ import { createLogger } from "../lib/log.ts";
 import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
+import { benchRoutes } from "./routes/bench.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
+import { historyRoutes } from "./routes/history.ts";
+import { monitorRoutes } from "./routes/monitor.ts";
 import { privileged } from "./routes/privileged.ts";
 import { transactionRoutes } from "./routes/transactions.ts";
 import { vaultBuild } from "./routes/vault-build.ts";
 import { vaultRead } from "./routes/vault-read.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { wsRoutes } from "./routes/ws.ts";
+import { protect, securityHeaders } from "./security.ts";
 
 /** Builds the HTTP API: every response, including errors, in the design document's envelope. */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use("*", securityHeaders);
   app.use("*", services);
+  protect(app);
   app.route("/", health);
   app.route("/", docs);
   app.route("/", vaultBuild);
   app.route("/", transactionRoutes);
   app.route("/", vaultRead);
   app.route("/", privileged);
+  app.route("/", webhookRoutes);
+  app.route("/", wsRoutes);
+  app.route("/", historyRoutes);
+  app.route("/", monitorRoutes);
+  app.route("/", dashboardRoutes);
+  app.use("/__bench/*", benchRoutes);
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -229,6 +229,24 @@ const routes: DocumentedRoute[] = [
     success: 200,
     errors: PRIVILEGED,
   },
+  {
+    method: "post",
+    path: "/webhooks/helius",
+    summary:
+      "Helius webhook (raw or enhanced, batched arrays); `Authorization` must equal HELIUS_WEBHOOK_SECRET. Feeds the ingestion pipeline",
+    tag: "ingest",
+    success: 200,
+    errors: ["UNAUTHORIZED", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "VALIDATION_FAILED"],
+  },
+  {
+    method: "get",
+    path: "/ws/{owner}",
+    summary:
+      "WebSocket of the owner's events: messages { event, data, timestamp, seq }; a snapshot on connect; ?since=<seq> replays missed events (or sends resync). An invalid owner is closed with 4400",
+    tag: "realtime",
+    success: 101,
+    errors: ["UPGRADE_REQUIRED", "RATE_LIMITED"],
+  },
 ];
 
 /** Adds routes defined elsewhere (ingestion, jobs, monitor) to the document. */

@@ -16,7 +16,7 @@ export async function waitForStatus(id: string, ...statuses: string[]) {
   return eventually(async () => {
     const { body } = await call(`/transactions/${id}`);
     return statuses.includes(String(body.data?.status)) ? (body.data as Record<string, unknown>) : undefined;
-  }, 30_000);
+  }, 60_000);
 }
 
 /** Builds, signs with `signers`, relays, and waits for confirmation. */

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: starts its own stack (embedded PostgreSQL, the Neon WebSocket proxy, the localnet behind an
+ * RPC-counting proxy, `wrangler dev`), loads 10,000 vaults and a 10,000-transaction backlog, and measures each
+ * figure side by side with its baseline in the same run. Prints a Markdown table and writes bench-results/.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startLocalnet } from "../localnet/index.ts";
+import { applyMigrations } from "../migrate.ts";
+import { freePort } from "../ports.ts";
+import { DEV_DIR, ROOT, testDatabase } from "../stack.ts";
+import { startWranglerDev } from "../wrangler.ts";
+import { startWsProxy } from "../ws-proxy.ts";
+import { loadChain } from "./chain-load.ts";
+import { type Bench, benchBuild, benchFanout, benchIngest, benchReads, benchReconcile } from "./measures.ts";
+import { startRpcCounter } from "./rpc-counter.ts";
+import { machine, table } from "./stats.ts";
+
+const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
+const FUNDED = 100;
+const WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
+
+const stops: Array<() => Promise<void>> = [];
+const step = (what: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
+
+async function main() {
+  const started = Date.now();
+  const host = machine();
+  step(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, node ${host.node}`);
+  const database = await testDatabase();
+  stops.push(database.stop);
+  await applyMigrations(database.url);
+  const proxy = await startWsProxy();
+  stops.push(proxy.close);
+  const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
+  stops.push(localnet.close);
+  const counter = await startRpcCounter(localnet.rpcUrl);
+  stops.push(counter.close);
+
+  step(`loading ${VAULTS} vaults and a backlog of ${BACKLOG} program transactions into the localnet`);
+  const loaded = await loadChain(localnet, { vaults: VAULTS, funded: FUNDED, backlog: BACKLOG });
+  step(`loaded: ${loaded.programTransactions} program transactions`);
+
+  const stateDir = join(DEV_DIR, `bench-${process.pid}`);
+  stops.push(() => rm(stateDir, { recursive: true, force: true }));
+  const worker = await startWranglerDev({
+    port: await freePort(),
+    stateDir,
+    vars: {
+      DATABASE_URL: database.url,
+      NEON_WS_PROXY: proxy.address,
+      SOLANA_RPC_URL: counter.url,
+      SOLANA_WS_URL: localnet.wsUrl,
+      VAULT_PROGRAM_ID: localnet.programId.toBase58(),
+      USDT_MINT: localnet.usdtMint.toBase58(),
+      API_KEYS: "bench:service:bench-service-key-0123456789abcdef",
+      HELIUS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      BENCH_ROUTES: "true",
+      RATE_LIMIT_IP_PER_MINUTE: "0",
+      RATE_LIMIT_OWNER_PER_MINUTE: "0",
+      LOG_LEVEL: "error",
+      // Reads are served from the cache the ingestion and reconciliation keep fresh.
+      BALANCE_CHECK_INTERVAL: "3600",
+      RECONCILIATION_MAX_BATCHES: "500",
+      INGEST_INTERVAL_MS: "250",
+    },
+    onOutput: (line) => {
+      if (/error/i.test(line)) console.error(`  wrangler: ${line}`);
+    },
+  });
+  stops.push(worker.stop);
+  step(`worker at ${worker.url}`);
+
+  const bench: Bench = {
+    worker: worker.url,
+    databaseUrl: database.url,
+    localnet,
+    counter,
+    loaded,
+    webhookSecret: WEBHOOK_SECRET,
+    log: step,
+  };
+  const ingest = await benchIngest(bench);
+  const reconcile = await benchReconcile(bench);
+  const reads = await benchReads(bench);
+  const build = await benchBuild(bench);
+  const fanout = await benchFanout(bench);
+
+  const rows = [...ingest.rows, ...reconcile.rows, ...reads.rows, ...build.rows, ...fanout.rows];
+  const date = new Date().toISOString();
+  const header = `Measured ${date.slice(0, 10)} on ${host.cpu} (${host.cores} cores, ${host.memoryGiB} GiB), Node ${host.node}, ${host.platform}; local stack (wrangler dev + embedded PostgreSQL + localnet); total ${Math.round((Date.now() - started) / 1000)} s.`;
+  const markdown = `${header}\n\n${table(rows)}\n`;
+  console.log(`\n${markdown}`);
+  const dir = join(ROOT, "bench-results");
+  await mkdir(dir, { recursive: true });
+  const json = { date, machine: host, rows, figures: { ingest, reconcile, reads, build, fanout } };
+  await writeFile(join(dir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(dir, "latest.md"), markdown);
+  await writeFile(join(dir, `bench-${date.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  step(`wrote bench-results/latest.json and latest.md`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error("bench failed:", err);
+  code = 1;
+} finally {
+  for (const stop of stops.reverse()) await stop().catch((err) => console.error("stop failed:", err));
+}
+process.exit(code);

@@ -1,0 +1,65 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env.ts";
+
+/** A token bucket: `capacity` tokens at most, refilled continuously at `perMinute` tokens a minute. */
+export interface BucketRule {
+  capacity: number;
+  perMinute: number;
+}
+
+/** What a bucket answers to one `take`. */
+export interface TakeResult {
+  allowed: boolean;
+  /** Whole seconds until one token is back (0 when allowed). */
+  retryAfterSec: number;
+  remaining: number;
+}
+
+interface BucketState {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * One Durable Object per rate-limit key (`group:ip:…`, `group:owner:…`): a token bucket whose state lives in the
+ * object's SQLite-backed synchronous KV, so it survives eviction (an in-memory bucket would refill on every restart).
+ * A single object per key serialises its callers, so the count is exact — unlike the Workers rate-limit binding,
+ * which is per-location, eventually consistent, fixed in wrangler.toml and gives no Retry-After.
+ */
+export class RateLimiter extends DurableObject<Bindings> {
+  /** Takes `cost` tokens if the bucket holds them; the rule comes from the caller's config. */
+  take(rule: BucketRule, cost = 1, now = Date.now()): TakeResult {
+    const stored = this.ctx.storage.kv.get<BucketState>("bucket");
+    const result = takeTokens(stored ?? null, rule, cost, now);
+    this.ctx.storage.kv.put("bucket", result.state);
+    return result.answer;
+  }
+}
+
+/** Pure bucket arithmetic, separate from storage. */
+export function takeTokens(
+  stored: BucketState | null,
+  rule: BucketRule,
+  cost: number,
+  now: number,
+): { state: BucketState; answer: TakeResult } {
+  const ratePerMs = rule.perMinute / 60_000;
+  const elapsed = stored ? Math.max(0, now - stored.at) : 0;
+  const tokens = Math.min(rule.capacity, stored ? stored.tokens + elapsed * ratePerMs : rule.capacity);
+  if (tokens >= cost) {
+    return {
+      state: { tokens: tokens - cost, at: now },
+      answer: { allowed: true, retryAfterSec: 0, remaining: Math.floor(tokens - cost) },
+    };
+  }
+  const waitMs = ratePerMs > 0 ? (cost - tokens) / ratePerMs : 60_000;
+  return {
+    state: { tokens, at: now },
+    answer: { allowed: false, retryAfterSec: Math.max(1, Math.ceil(waitMs / 1000)), remaining: 0 },
+  };
+}
+
+/** The limiter object for one key. */
+export function rateLimiter(env: Bindings, key: string): DurableObjectStub<RateLimiter> {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+}
