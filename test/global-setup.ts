@@ -15,6 +15,8 @@ export default async function setup(project: TestProject) {
   await applyMigrations(database.url);
   const proxy = await startWsProxy();
   const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
+  // A second chain for tests that change global program state (pause) and would disturb every other file.
+  const isolated = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
   project.provide("databaseUrl", database.url);
   project.provide("neonWsProxy", proxy.address);
   project.provide("rpcUrl", localnet.rpcUrl);
@@ -23,8 +25,11 @@ export default async function setup(project: TestProject) {
   project.provide("usdtMint", localnet.usdtMint.toBase58());
   project.provide("localnetAdminSecret", Array.from(localnet.admin.secretKey));
   project.provide("mintAuthoritySecret", Array.from(localnet.mintAuthority.secretKey));
+  project.provide("isolatedRpcUrl", isolated.rpcUrl);
+  project.provide("isolatedAdminSecret", Array.from(isolated.admin.secretKey));
   return async () => {
     await localnet.close();
+    await isolated.close();
     await proxy.close();
     await database.stop();
   };

@@ -9,6 +9,9 @@ declare module "vitest" {
     usdtMint: string;
     localnetAdminSecret: number[];
     mintAuthoritySecret: number[];
+    /** A second localnet (same program id and mint) for tests that pause the program or otherwise disturb others. */
+    isolatedRpcUrl: string;
+    isolatedAdminSecret: number[];
   }
 }
 

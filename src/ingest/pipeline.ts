@@ -6,6 +6,7 @@ import { watchBatch } from "../monitor/watchdog.ts";
 import type { ChainTx } from "./chain-tx.ts";
 import { fetchTransactions, signaturesSince } from "./chain-tx.ts";
 import { decodeTx, instructionVaults } from "./decode.ts";
+import { acquireLease, releaseLease } from "./lease.ts";
 import { batchEvents, publishAll } from "./notify.ts";
 import { type BatchResult, commitBatch } from "./store.ts";
 import { readVaultStates } from "./vault-state.ts";
@@ -24,6 +25,27 @@ export interface IngestFigures {
   committed: number;
   batches: number;
   complete: boolean;
+  /** True when another pass held the ingestion lease, so this one did nothing. */
+  busy?: boolean;
+}
+
+function leaseName(programId: string): string {
+  return `ingest-lease:${programId}`;
+}
+
+/** Runs `work` while holding the ingestion lease; null when another pass holds it. */
+async function withLease<T>(services: Services, work: (renew: () => Promise<void>) => Promise<T>): Promise<T | null> {
+  const { db } = services.db();
+  const name = leaseName(services.config.programId.toBase58());
+  const holder = crypto.randomUUID();
+  if (!(await acquireLease(db, name, holder))) return null;
+  try {
+    return await work(async () => {
+      await acquireLease(db, name, holder);
+    });
+  } finally {
+    await releaseLease(db, name, holder).catch((err) => services.log.warn("lease release failed", { error: err }));
+  }
 }
 
 /** Name of the ingestion cursor of a program in the `cursors` table. */
@@ -37,7 +59,21 @@ export function cursorName(programId: string): string {
  * last committed batch put it. A transaction the node cannot return yet ends the pass (it is retried next time;
  * nothing after it is committed, so there is never a hole behind the cursor).
  */
-export async function ingestFromCursor(env: Bindings, services: Services, opts: IngestOptions = {}) {
+export async function ingestFromCursor(
+  env: Bindings,
+  services: Services,
+  opts: IngestOptions = {},
+): Promise<IngestFigures> {
+  const figures = await withLease(services, (renew) => ingestPass(env, services, opts, renew));
+  return figures ?? { signatures: 0, committed: 0, batches: 0, complete: false, busy: true };
+}
+
+async function ingestPass(
+  env: Bindings,
+  services: Services,
+  opts: IngestOptions,
+  renew: () => Promise<void>,
+): Promise<IngestFigures> {
   const { config, rpc } = services;
   const { db } = services.db();
   const name = cursorName(config.programId.toBase58());
@@ -54,6 +90,7 @@ export async function ingestFromCursor(env: Bindings, services: Services, opts: 
       opts.signal?.throwIfAborted();
       const last = ready[ready.length - 1]!;
       await processBatch(env, services, ready, "poll", { name, signature: last.signature, slot: last.slot });
+      await renew();
       figures.committed += ready.length;
       figures.batches++;
       opts.onBatch?.(ready.length);
@@ -72,6 +109,17 @@ export async function ingestFromCursor(env: Bindings, services: Services, opts: 
  * signature already committed is skipped by the commit; one the node cannot return yet is left to the poll.
  */
 export async function ingestSignatures(env: Bindings, services: Services, signatures: string[]): Promise<number> {
+  // Wait briefly for a running pass; if it is still busy, the poll will pick these signatures up anyway.
+  for (let attempt = 0; attempt < 25; attempt++) {
+    const committed = await withLease(services, () => ingestSignaturesLeased(env, services, signatures));
+    if (committed !== null) return committed;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  services.log.info("ingestion busy; webhook signatures left to the poll", { count: signatures.length });
+  return 0;
+}
+
+async function ingestSignaturesLeased(env: Bindings, services: Services, signatures: string[]): Promise<number> {
   let committed = 0;
   for (let i = 0; i < signatures.length; i += 100) {
     const fetched = await fetchTransactions(services.rpc, signatures.slice(i, i + 100));

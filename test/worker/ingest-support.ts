@@ -75,7 +75,12 @@ export async function walletWithVault(deposit: bigint) {
 export async function ingestPass(opts: IngestOptions & { finalize?: boolean } = {}) {
   const services = backgroundServices(env as Bindings, { test: "ingest" });
   try {
-    const figures = await ingestFromCursor(env as Bindings, services, opts);
+    // The Ingestor's own loop may hold the ingestion lease; wait for our turn, as a second writer would.
+    let figures = await ingestFromCursor(env as Bindings, services, opts);
+    for (let i = 0; figures.busy && i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      figures = await ingestFromCursor(env as Bindings, services, opts);
+    }
     const finalized = opts.finalize ? await finalizePass(env as Bindings, services) : 0;
     return { ...figures, finalized };
   } finally {

@@ -74,7 +74,8 @@ export async function confirmAll(signatures: string[]): Promise<number> {
     for (;;) {
       const { value } = await rpc<{ value: ({ slot: number; err: unknown; confirmationStatus: string } | null)[] }>(
         "getSignatureStatuses",
-        [chunk],
+        // Like a real node, the localnet answers from its recent-status cache (150 slots) unless asked to search.
+        [chunk, { searchTransactionHistory: true }],
       );
       const failed = value.find((s) => s?.err);
       if (failed) throw new Error(`transaction failed: ${JSON.stringify(failed.err)}`);

@@ -174,7 +174,11 @@ describe("the owner's WebSocket", () => {
     const { owner, vault } = await walletWithVault(1_000_000n);
     const socket = await openSocket(owner);
     await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
-    await evictDurableObject(ownerHub(env as Bindings, owner));
+    // Eviction waits for the hub to be idle; ingestion may still be delivering this owner's earlier events.
+    await eventually(async () => {
+      await evictDurableObject(ownerHub(env as Bindings, owner));
+      return true;
+    }, 90_000);
     // The runtime answers "ping" without waking the hub.
     socket.ws.send("ping");
     await eventually(async () => (socket.raw.includes("pong") ? true : undefined));
