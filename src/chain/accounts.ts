@@ -10,7 +10,8 @@ export interface RawAccount {
   executable: boolean;
 }
 
-interface RpcAccount {
+/** An account as getMultipleAccounts / getAccountInfo return it with base64 encoding. */
+export interface RpcAccount {
   lamports: number;
   owner: string;
   data: [string, string];
@@ -32,7 +33,8 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
-function toRaw(a: RpcAccount | null): RawAccount | null {
+/** Decodes an RPC account (base64 data) into a RawAccount. */
+export function toRaw(a: RpcAccount | null): RawAccount | null {
   if (!a) return null;
   return {
     lamports: BigInt(a.lamports),

@@ -1,5 +1,5 @@
 import { PublicKey } from "@solana/web3.js";
-import { fromBase64, type RawAccount } from "../chain/accounts.ts";
+import { fromBase64, type RawAccount, type RpcAccount, toRaw } from "../chain/accounts.ts";
 import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
 
@@ -67,13 +67,6 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface RpcAccount {
-  lamports: number;
-  owner: string;
-  data: [string, string];
-  executable: boolean;
-}
-
 /** getMultipleAccounts calls sent in one HTTP request (JSON-RPC batch): one subrequest per 1,000 accounts. */
 const CALLS_PER_HTTP_REQUEST = 10;
 
@@ -107,14 +100,4 @@ export async function readAccountsMany(
     });
   }
   return { slot, accounts };
-}
-
-function toRaw(a: RpcAccount | null): RawAccount | null {
-  if (!a) return null;
-  return {
-    lamports: BigInt(a.lamports),
-    owner: new PublicKey(a.owner),
-    data: fromBase64(a.data[0]),
-    executable: a.executable,
-  };
 }

@@ -5,8 +5,8 @@ import type { Bindings, Services } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
 
 /**
- * Services for work outside an HTTP request (Durable Object alarms, cron): same shape as a request's, with a pool
- * opened on first use and closed by `close()` at the end of the invocation.
+ * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —
+ * with a pool opened on first use and closed by `close()` at the end of the invocation.
  */
 export function backgroundServices(
   env: Bindings,
