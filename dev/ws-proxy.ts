@@ -33,6 +33,8 @@ export function startWsProxy(opts: { port?: number; host?: string } = {}): Promi
       return;
     }
     const tcp = connect(targetPort, targetHost.replace(/^\[|\]$/g, ""));
+    // Without it Nagle holds the driver's small writes until Postgres's delayed ACK (~40 ms per round trip).
+    tcp.setNoDelay(true);
     sockets.add(tcp);
     tcp.on("data", (chunk) => {
       if (ws.readyState === ws.OPEN) ws.send(chunk);

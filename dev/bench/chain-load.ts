@@ -4,8 +4,6 @@ import {
   depositIx,
   findVaultAddress,
   initializeVaultIx,
-  lockCollateralIx,
-  unlockCollateralIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
 import type { Localnet } from "../localnet/index.ts";
@@ -54,35 +52,13 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
   const funded = owners.slice(0, opts.funded);
   for (const owner of funded) {
     await localnet.fund(owner.publicKey, { lamports: 1_000_000_000n, usdt: 1_010_000_000n });
-    const [vault] = findVaultAddress(programId, owner.publicKey);
-    const vaultToken = vaultTokenAccountAddress(vault, usdtMint);
-    const userToken = associatedTokenAddress(owner.publicKey, usdtMint);
-    const ix = depositIx({
-      programId,
-      user: owner.publicKey,
-      userTokenAccount: userToken,
-      vaultTokenAccount: vaultToken,
-      amount: 10_000_000n,
-    });
-    check(chain.submit([ix], [owner]));
+    check(chain.submit([depositFor(localnet, owner, 10_000_000n)], [owner]));
     programTransactions++;
   }
-  const signer = Keypair.generate();
-  chain.airdrop(signer.publicKey, 100_000_000_000n);
+  // The backlog: small deposits by the funded owners (the most common program transaction).
   for (let i = 0; programTransactions < opts.backlog; i++) {
-    // Pairs on one vault: lock an amount, then unlock the same amount.
-    const pair = Math.floor(i / 2);
-    const owner = funded[pair % funded.length]!;
-    const [vault] = findVaultAddress(programId, owner.publicKey);
-    const lock = i % 2 === 0;
-    const amount = 1_000n + BigInt(pair % 1_000);
-    const ix = (lock ? lockCollateralIx : unlockCollateralIx)({
-      programId,
-      authority: signer.publicKey,
-      vault,
-      amount,
-    });
-    check(chain.submit([ix], [signer]));
+    const owner = funded[i % funded.length]!;
+    check(chain.submit([depositFor(localnet, owner, 1_000n + BigInt(i % 1_000))], [owner]));
     programTransactions++;
   }
   return {
@@ -91,4 +67,17 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
     funded,
     programTransactions,
   } satisfies LoadedChain;
+}
+
+/** A deposit of `amount` base units from the owner's wallet into their vault. */
+export function depositFor(localnet: Localnet, owner: Keypair, amount: bigint) {
+  const { programId, usdtMint } = localnet;
+  const [vault] = findVaultAddress(programId, owner.publicKey);
+  return depositIx({
+    programId,
+    user: owner.publicKey,
+    userTokenAccount: associatedTokenAddress(owner.publicKey, usdtMint),
+    vaultTokenAccount: vaultTokenAccountAddress(vault, usdtMint),
+    amount,
+  });
 }

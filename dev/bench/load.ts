@@ -51,7 +51,8 @@ export async function closedLoop(
 /** One GET that counts as successful on 2xx (the body is read so the connection is reused). */
 export function getter(url: () => string, onError?: (status: number, body: string) => void) {
   return async () => {
-    const res = await fetch(url());
+    // A request still unanswered 15 s after it was sent counts as an error (and does not stall the run).
+    const res = await fetch(url(), { signal: AbortSignal.timeout(15_000) });
     const body = await res.text();
     if (!res.ok) onError?.(res.status, body);
     return res.ok;

@@ -12,7 +12,8 @@ import { DEV_DIR, ROOT, testDatabase } from "../stack.ts";
 import { startWranglerDev } from "../wrangler.ts";
 import { startWsProxy } from "../ws-proxy.ts";
 import { loadChain } from "./chain-load.ts";
-import { type Bench, benchBuild, benchFanout, benchIngest, benchReads, benchReconcile } from "./measures.ts";
+import { type Bench, benchBuild, benchFanout, benchIngest, benchReconcile } from "./measures.ts";
+import { benchReads } from "./reads.ts";
 import { startRpcCounter } from "./rpc-counter.ts";
 import { machine, table } from "./stats.ts";
 
@@ -66,7 +67,8 @@ async function main() {
       INGEST_INTERVAL_MS: "250",
     },
     onOutput: (line) => {
-      if (/error/i.test(line)) console.error(`  wrangler: ${line}`);
+      // workerd's tail-session notices are noise of `wrangler dev`, not the Worker's errors.
+      if (/error/i.test(line) && !line.includes("trace-stream")) console.error(`  wrangler: ${line}`);
     },
   });
   stops.push(worker.stop);
@@ -99,6 +101,14 @@ async function main() {
   await writeFile(join(dir, "latest.md"), markdown);
   await writeFile(join(dir, `bench-${date.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(json, null, 2)}\n`);
   step(`wrote bench-results/latest.json and latest.md`);
+}
+
+// Ctrl-C or a kill still stops what was started (workerd, PostgreSQL), then exits.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    process.exit(130);
+  });
 }
 
 let code = 0;

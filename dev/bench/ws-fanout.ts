@@ -10,6 +10,8 @@ export interface FanoutSocket {
   /** Signature → arrival time (performance.now()) of its transaction_confirmed event. */
   arrivals: Map<string, number>;
   closed: boolean;
+  closeCode: number | null;
+  closeReason: string;
 }
 
 /** Opens `perOwner` sockets for each owner (in waves, so the Worker is not handed 1,000 upgrades at once). */
@@ -19,7 +21,7 @@ export async function openSockets(baseUrl: string, owners: string[], perOwner: n
   const openOne = (owner: string) =>
     new Promise<FanoutSocket>((resolve, reject) => {
       const ws = new WebSocket(`${wsBase}/ws/${owner}`);
-      const s: FanoutSocket = { owner, ws, arrivals: new Map(), closed: false };
+      const s: FanoutSocket = { owner, ws, arrivals: new Map(), closed: false, closeCode: null, closeReason: "" };
       ws.on("message", (data) => {
         const now = performance.now();
         try {
@@ -31,8 +33,10 @@ export async function openSockets(baseUrl: string, owners: string[], perOwner: n
           // "pong" and the like
         }
       });
-      ws.on("close", () => {
+      ws.on("close", (code, reason) => {
         s.closed = true;
+        s.closeCode = code;
+        s.closeReason = String(reason).slice(0, 80);
       });
       ws.once("open", () => resolve(s));
       ws.once("error", reject);
@@ -56,5 +60,15 @@ export function fanoutFigures(sockets: FanoutSocket[], sent: Map<string, { signa
     if (at === undefined) missed++;
     else sample.push(at - event.at);
   }
-  return { ...latency(sample), lost: missed, closed: sockets.filter((s) => s.closed).length };
+  const closes = new Map<string, number>();
+  for (const s of sockets.filter((x) => x.closed)) {
+    const key = `${s.closeCode} ${s.closeReason}`.trim();
+    closes.set(key, (closes.get(key) ?? 0) + 1);
+  }
+  return {
+    ...latency(sample),
+    lost: missed,
+    closed: sockets.filter((s) => s.closed).length,
+    closeReasons: Object.fromEntries(closes),
+  };
 }

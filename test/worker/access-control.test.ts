@@ -191,6 +191,17 @@ describe("request body limits", () => {
   });
 });
 
+describe("benchmark routes", () => {
+  it("exist only when BENCH_ROUTES=true", async () => {
+    const off = await send({}, "/__bench/noop");
+    expect([off.status, off.body?.error?.code]).toEqual([404, "NOT_FOUND"]);
+    const offRun = await send({}, "/__bench/run/ingest", { method: "POST" });
+    expect(offRun.status).toBe(404);
+    const on = await send({ BENCH_ROUTES: "true" }, "/__bench/noop");
+    expect([on.status, on.body?.success]).toEqual([200, true]);
+  });
+});
+
 describe("secrets", () => {
   afterEach(() => vi.restoreAllMocks());
 

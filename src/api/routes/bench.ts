@@ -1,21 +1,43 @@
 import { sql } from "drizzle-orm";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../env.ts";
+import { ingestFromCursor } from "../../ingest/pipeline.ts";
+import { reconciliationJob } from "../../jobs/reconciliation.ts";
+import { runJobs } from "../../jobs/run-jobs.ts";
+import { tvlJob } from "../../jobs/tvl.ts";
 import { ok } from "../envelope.ts";
 
 /**
  * Comparison routes for `npm run bench`, answered only with BENCH_ROUTES=true (otherwise they fall through to
  * 404): GET /__bench/noop does no I/O (the Worker's own floor); GET /__bench/db does one `select 1` through the
- * request's pool (connection set-up + one round trip), which tells the read routes' database cost from the rest.
- * A middleware rather than routes, so they stay out of the route list and the public OpenAPI document.
+ * request's pool (connection set-up + one round trip), which tells the read routes' database cost from the rest;
+ * POST /__bench/run/ingest, /__bench/run/reconciliation and /__bench/run/tvl run one ingestion pass or one job
+ * invocation alone (the minute cron runs both, plus finalization, so it cannot time either). Middleware rather than routes, so
+ * they stay out of the route list and the public OpenAPI document.
  */
 export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
   const services = c.get("services");
-  if (!services.config.benchRoutes || c.req.method !== "GET") return next();
-  if (c.req.path === "/__bench/noop") return ok(c, { ok: true });
-  if (c.req.path === "/__bench/db") {
+  if (!services.config.benchRoutes) return next();
+  const route = `${c.req.method} ${c.req.path}`;
+  if (route === "GET /__bench/noop") return ok(c, { ok: true });
+  if (route === "GET /__bench/db") {
     await services.db().db.execute(sql`select 1`);
     return ok(c, { ok: true });
   }
+  if (route === "POST /__bench/run/ingest") return ok(c, await timed(() => ingestFromCursor(c.env, services)));
+  if (route === "POST /__bench/run/reconciliation") return ok(c, await timed(() => runOnce(c, "reconciliation")));
+  if (route === "POST /__bench/run/tvl") return ok(c, await timed(() => runOnce(c, "tvl")));
   return next();
 };
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const started = Date.now();
+  const result = await work();
+  return { ms: Date.now() - started, result };
+}
+
+/** One invocation of a job as the cron runs it (recorded in job_runs under the trigger "bench"). */
+async function runOnce(c: Context<AppEnv>, job: "reconciliation" | "tvl"): Promise<null> {
+  await runJobs(c.env, c.executionCtx, [job === "tvl" ? tvlJob : reconciliationJob], "bench");
+  return null;
+}
