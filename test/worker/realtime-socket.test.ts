@@ -1,4 +1,3 @@
-import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -6,8 +5,7 @@ import { associatedTokenAddress, depositIx, lockCollateralIx } from "../../src/c
 import { transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { kickIngestor } from "../../src/ingest/ingestor.ts";
-import { ownerHub } from "../../src/realtime/owner-hub.ts";
-import { eventually, fundedWallet } from "./chain.ts";
+import { fundedWallet } from "./chain.ts";
 import { call } from "./helpers.ts";
 import {
   confirmed,
@@ -168,32 +166,6 @@ describe("the owner's WebSocket", () => {
     await ahead.waitFor((m) => m.some((x) => x.event === "resync"));
     expect(ahead.of("resync")[0]!.data).toMatchObject({ since: 999999999 });
     for (const s of [watcher, resumed, ahead]) s.ws.close(1000, "done");
-  });
-
-  it("a socket survives the hub's hibernation and still receives events", async () => {
-    const { owner, vault } = await walletWithVault(1_000_000n);
-    const socket = await openSocket(owner);
-    await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
-    // Eviction waits for the hub to be idle; ingestion may still be delivering this owner's earlier events.
-    await eventually(async () => {
-      await evictDurableObject(ownerHub(env as Bindings, owner));
-      return true;
-    }, 90_000);
-    // The runtime answers "ping" without waking the hub.
-    socket.ws.send("ping");
-    await eventually(async () => (socket.raw.includes("pong") ? true : undefined));
-    socket.messages.length = 0;
-
-    const signer = await fundedWallet();
-    const sig = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 5n })],
-      signer,
-    );
-    await confirmed(sig);
-    await ingestPass();
-    await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === sig));
-    expect(socket.closed.code).toBeUndefined();
-    socket.ws.close(1000, "done");
   });
 
   it("an invalid owner is closed with a clear code and reason; a plain GET is told to upgrade", async () => {
