@@ -2,8 +2,8 @@
 import { PublicKey } from "@solana/web3.js";
 import { fromBase64 } from "../chain/accounts.ts";
 import type { RpcRequest, SolanaRpc } from "../chain/rpc.ts";
+import { base58Decode } from "../lib/base58.ts";
 import { messageHash } from "../vault/assemble.ts";
-import { base58Decode } from "./base58.ts";
 
 /** One entry of getSignaturesForAddress. */
 export interface SignatureInfo {

@@ -10,6 +10,7 @@ import {
 } from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
 import type { Services } from "../env.ts";
+import { base58Encode } from "../lib/base58.ts";
 import { messageHash } from "./assemble.ts";
 import { simulationFailure } from "./fees.ts";
 
@@ -87,7 +88,7 @@ export function vetSignedTransaction(base64: string, programId: PublicKey): Vett
   const { owner, type, amount } = describe(first);
   return {
     wire,
-    signature: toBase58Signature(tx.signatures[0]!),
+    signature: base58Encode(tx.signatures[0]!),
     messageHash: "",
     feePayer: keys[0]!,
     vaultInstructions,
@@ -150,22 +151,4 @@ export async function sendRaw(services: Services, wire: Uint8Array): Promise<str
     toBase64(wire),
     { encoding: "base64", skipPreflight: true, maxRetries: 0 },
   ]);
-}
-
-const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/** Base58 of a 64-byte signature. */
-export function toBase58Signature(bytes: Uint8Array): string {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  let out = "";
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for (const b of bytes) {
-    if (b !== 0) break;
-    out = `1${out}`;
-  }
-  return out;
 }

@@ -24,3 +24,19 @@ export function base58Decode(text: string): Uint8Array {
   }
   return Uint8Array.from(bytes.reverse());
 }
+
+/** Encodes bytes as base58 (transaction signatures, public keys); each leading zero byte becomes a "1". */
+export function base58Encode(bytes: Uint8Array): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  let out = "";
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
+  return out;
+}
