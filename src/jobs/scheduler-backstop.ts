@@ -26,7 +26,10 @@ export const schedulerBackstopJob: Job = {
 async function ensureScheduler(env: Bindings, services: Services): Promise<SchedulerStatus | null> {
   try {
     const res = await schedulerStub(env).fetch("https://scheduler/ensure", { method: "POST" });
-    if (!res.ok) throw new Error(`scheduler answered ${res.status}`);
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`scheduler answered ${res.status}`);
+    }
     return (await res.json()) as SchedulerStatus;
   } catch (err) {
     services.log.error("scheduler unreachable", { error: err });

@@ -28,5 +28,8 @@ export async function publishToOwner(env: Bindings, owner: string, events: Owner
     method: "POST",
     body: JSON.stringify({ owner, events }),
   });
-  if (!res.ok) throw new Error(`owner hub refused events: ${res.status}`);
+  // Always read the body: an unread response keeps the subrequest open, and an open subrequest pins the hub awake
+  // (it cannot hibernate or be evicted while a caller still holds a reference to it).
+  const text = await res.text();
+  if (!res.ok) throw new Error(`owner hub refused events: ${res.status} ${text.slice(0, 200)}`);
 }

@@ -42,10 +42,7 @@ export async function relaySigned(
   }
   const signature = await sendRaw(services, vetted.wire);
   await updateRequestStatus(db, row.id, "submitted", { signature });
-  await ownerHub(env, row.vaultOwner).fetch("https://owner-hub/track", {
-    method: "POST",
-    body: JSON.stringify({ transactionId: row.id, wire: toBase64(vetted.wire), lastSentAt: Date.now() }),
-  });
+  await trackInHub(env, row.vaultOwner, { transactionId: row.id, wire: toBase64(vetted.wire), lastSentAt: Date.now() });
   return requestView((await findRequest(db, row.id)) ?? row);
 }
 
@@ -58,10 +55,7 @@ export async function trackSignature(services: Services, env: Bindings, signatur
     throw new AppError("TRANSACTION_MISMATCH", "This request is already bound to another signature");
   }
   await updateRequestStatus(db, row.id, "submitted", { signature });
-  await ownerHub(env, row.vaultOwner).fetch("https://owner-hub/track", {
-    method: "POST",
-    body: JSON.stringify({ transactionId: row.id, lastSentAt: Date.now() }),
-  });
+  await trackInHub(env, row.vaultOwner, { transactionId: row.id, lastSentAt: Date.now() });
   return requestView((await findRequest(db, row.id)) ?? row);
 }
 
@@ -124,4 +118,18 @@ async function ownerOf(services: Services, vetted: VettedTransaction): Promise<s
 
 function eqId(id: string) {
   return eq(transactions.id, id);
+}
+
+/**
+ * Hands a request to the owner's hub, which follows it on its alarm. The body is always read: an unread response
+ * keeps the subrequest open and pins the hub awake. A refusal is not the client's error (the transaction is already
+ * sent and GET /transactions/:id reads through to the chain), so it only reports false.
+ */
+async function trackInHub(env: Bindings, owner: string, entry: Record<string, unknown>): Promise<boolean> {
+  const res = await ownerHub(env, owner).fetch("https://owner-hub/track", {
+    method: "POST",
+    body: JSON.stringify(entry),
+  });
+  await res.body?.cancel();
+  return res.ok;
 }

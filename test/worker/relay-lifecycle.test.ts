@@ -1,8 +1,10 @@
 import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
+import { base58Encode } from "../../src/lib/base58.ts";
 import { fundedWallet, localnetControl, rpc, signBase64 } from "./chain.ts";
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
 import { postJson } from "./helpers.ts";
+import { openSocket } from "./ingest-support.ts";
 
 async function vaultOwner(deposit: bigint): Promise<Keypair> {
   const wallet = await fundedWallet({ usdt: deposit });
@@ -48,12 +50,31 @@ describe("relay and transaction lifecycle", () => {
     expect(done).toMatchObject({ signature, status: "finalized", amount: 7000000 });
   });
 
-  it("marks a request left unsigned until its blockhash expires as expired", async () => {
+  it("marks requests whose blockhash expires as expired, and tells the owner's socket about a tracked one", async () => {
     const wallet = await fundedWallet();
-    const data = await build("/vault/initialize", { userPubkey: wallet.publicKey.toBase58() });
+    const owner = wallet.publicKey.toBase58();
+    const unsigned = await build("/vault/initialize", { userPubkey: owner });
+    // Another owner signs, registers the signature as sent elsewhere, and it never reaches the chain.
+    const other = await fundedWallet();
+    const lost = await build("/vault/initialize", { userPubkey: other.publicKey.toBase58() });
+    const signed = Uint8Array.from(atob(signBase64(lost.unsignedTransaction, other)), (c) => c.charCodeAt(0));
+    const signature = base58Encode(signed.subarray(1, 65));
+    const socket = await openSocket(other.publicKey.toBase58());
+    await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
+    const tracked = await postJson("/vault/submit", { signature, transactionId: lost.transactionId });
+    expect(tracked.status).toBe(202);
+
     await localnetControl("advance", { slots: 160 });
-    const done = await waitForStatus(data.transactionId, "expired");
-    expect(done.status).toBe("expired");
+    expect((await waitForStatus(unsigned.transactionId, "expired")).status).toBe("expired");
+    await socket.waitFor((m) => m.some((x) => x.event === "transaction_expired"));
+    expect(socket.of("transaction_expired")[0]!.data).toEqual({
+      transactionId: lost.transactionId,
+      owner: other.publicKey.toBase58(),
+      type: "initialize",
+      status: "expired",
+    });
+    expect((await waitForStatus(lost.transactionId, "expired")).signature).toBe(signature);
+    socket.ws.close(1000, "done");
   });
 
   it("refuses a transaction for another program (never an open relay)", async () => {

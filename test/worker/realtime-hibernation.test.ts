@@ -1,0 +1,92 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Keypair } from "@solana/web3.js";
+import { describe, expect, it } from "vitest";
+import { lockCollateralIx } from "../../src/chain/program/index.ts";
+import type { Bindings } from "../../src/env.ts";
+import { RETAINED_EVENTS } from "../../src/realtime/event-log.ts";
+import { ownerHub } from "../../src/realtime/owner-hub.ts";
+import { publishToOwner } from "../../src/realtime/publish.ts";
+import { eventually, fundedWallet } from "./chain.ts";
+import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault } from "./ingest-support.ts";
+
+const hub = (owner: string) => ownerHub(env as Bindings, owner);
+
+/** The runtime's refusal when the hub is not running (evicting an object that is not in memory is refused). */
+async function evictionRefusal(owner: string): Promise<string> {
+  try {
+    await evictDurableObject(hub(owner));
+    return "evicted: the hub was running";
+  } catch (err) {
+    return String(err);
+  }
+}
+
+describe("the owner's hub hibernates and keeps a bounded log", () => {
+  it("a socket survives the hub's hibernation, pings are answered without waking it, and events still arrive", async () => {
+    const { owner, vault } = await walletWithVault(1_000_000n);
+    // Ingesting the vault's own transactions publishes to this hub: those calls must not keep it pinned.
+    await ingestPass();
+    const socket = await openSocket(owner);
+    await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
+
+    // Eviction waits for in-flight requests to the hub to drain; other files' ingestion may be publishing to it.
+    await eventually(async () => {
+      await evictDurableObject(hub(owner), { webSockets: "hibernate" });
+      return true;
+    }, 60_000);
+    expect(await evictionRefusal(owner)).toMatch(/not currently running/);
+
+    // The runtime answers "ping" from the hibernated socket without constructing the hub again.
+    socket.ws.send("ping");
+    await eventually(async () => (socket.raw.includes("pong") ? true : undefined));
+    expect(await evictionRefusal(owner)).toMatch(/not currently running/);
+    socket.messages.length = 0;
+
+    const signer = await fundedWallet();
+    const sig = await sendDirect(
+      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 5n })],
+      signer,
+    );
+    await confirmed(sig);
+    await ingestPass();
+    await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === sig));
+    expect(socket.closed.code).toBeUndefined();
+    socket.ws.close(1000, "done");
+  });
+
+  it(`keeps the last ${RETAINED_EVENTS} events: an older since gets resync, a recent one an exact replay`, async () => {
+    const owner = Keypair.generate().publicKey.toBase58();
+    const total = RETAINED_EVENTS + 150;
+    const batch = Array.from({ length: total }, (_, i) => ({
+      event: "alert" as const,
+      data: { kind: "retention_probe", n: i + 1 },
+    }));
+    await publishToOwner(env as Bindings, owner, batch.slice(0, 600));
+    await publishToOwner(env as Bindings, owner, batch.slice(600));
+
+    const stale = await openSocket(owner, "?since=10");
+    await stale.waitFor((m) => m.some((x) => x.event === "resync"));
+    expect(stale.of("resync")[0]!.data).toMatchObject({
+      since: 10,
+      oldestSeq: total - RETAINED_EVENTS + 1,
+      latestSeq: total,
+    });
+    expect(stale.messages.filter((m) => m.event === "alert")).toHaveLength(0);
+
+    const recent = await openSocket(owner, `?since=${total - 25}`);
+    await recent.waitFor((m) => m.filter((x) => x.event === "alert").length >= 25);
+    const replayed = recent.of("alert");
+    expect(replayed.map((m) => m.seq)).toEqual(Array.from({ length: 25 }, (_, i) => total - 24 + i));
+    expect(replayed.map((m) => m.data.n)).toEqual(Array.from({ length: 25 }, (_, i) => total - 24 + i));
+    expect(recent.of("resync")).toHaveLength(0);
+
+    // The oldest retained event is still replayable; the one before it is not.
+    const edge = await openSocket(owner, `?since=${total - RETAINED_EVENTS}`);
+    await edge.waitFor((m) => m.filter((x) => x.event === "alert").length >= RETAINED_EVENTS);
+    expect(edge.of("alert")[0]!.seq).toBe(total - RETAINED_EVENTS + 1);
+    const beyond = await openSocket(owner, `?since=${total - RETAINED_EVENTS - 1}`);
+    await beyond.waitFor((m) => m.some((x) => x.event === "resync"));
+    for (const s of [stale, recent, edge, beyond]) s.ws.close(1000, "done");
+  });
+});
