@@ -8,6 +8,8 @@ export interface Config {
   databaseUrl: string;
   /** One or more RPC endpoints, tried in order (failover). */
   rpcUrls: string[];
+  /** HTTP requests one invocation may have in flight to the RPC at once (providers rate-limit by concurrency). */
+  rpcMaxConcurrency: number;
   wsUrl: string;
   programId: PublicKey;
   usdtMint: PublicKey;
@@ -42,6 +44,8 @@ export interface Config {
   rateLimitIpPerMinute: number;
   /** Requests a minute (and burst) per vault owner on each rate-limited route group; 0 = unlimited. */
   rateLimitOwnerPerMinute: number;
+  /** Privileged requests per valid API key per minute (the exchange's services, not end users); 0 = off. */
+  rateLimitKeyPerMinute: number;
   /** Origins allowed to call the API from a browser on another origin; empty = none, ["*"] = any. */
   corsOrigins: string[];
   /** Serves the benchmark's comparison routes under /__bench/ (never in production). */
@@ -88,6 +92,7 @@ const schema = z.object({
     )
     .pipe(z.array(httpUrl).min(1, "must list at least one http(s) URL")),
   SOLANA_WS_URL: wsUrl.optional(),
+  RPC_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   VAULT_PROGRAM_ID: pubkey,
   USDT_MINT: pubkey,
   BALANCE_CHECK_INTERVAL: seconds(30),
@@ -122,6 +127,7 @@ const schema = z.object({
   DEV_LOCALNET_URL: httpUrl.optional(),
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   RATE_LIMIT_OWNER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(6000),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -184,6 +190,7 @@ export function loadConfig(env: object): Config {
   const config: Config = {
     databaseUrl: v.DATABASE_URL,
     rpcUrls: v.SOLANA_RPC_URL,
+    rpcMaxConcurrency: v.RPC_MAX_CONCURRENCY,
     wsUrl: v.SOLANA_WS_URL ?? deriveWsUrl(v.SOLANA_RPC_URL[0]!),
     programId: v.VAULT_PROGRAM_ID,
     usdtMint: v.USDT_MINT,
@@ -204,6 +211,7 @@ export function loadConfig(env: object): Config {
     devLocalnetUrl: v.DEV_LOCALNET_URL?.replace(/\/+$/, "") ?? null,
     rateLimitIpPerMinute: v.RATE_LIMIT_IP_PER_MINUTE,
     rateLimitOwnerPerMinute: v.RATE_LIMIT_OWNER_PER_MINUTE,
+    rateLimitKeyPerMinute: v.RATE_LIMIT_KEY_PER_MINUTE,
     corsOrigins: v.CORS_ORIGINS,
     benchRoutes: v.BENCH_ROUTES === "true",
   };

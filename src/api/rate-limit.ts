@@ -3,6 +3,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { rateLimiter, type TakeResult } from "../realtime/rate-limiter.ts";
+import { matchApiKey } from "./auth.ts";
 import { fail } from "./envelope.ts";
 
 /** Route groups with separate budgets: a client's WebSocket reconnects do not eat its deposit budget. */
@@ -21,9 +22,22 @@ export function clientIp(c: Context<AppEnv>): string {
 export function limitGroup(
   group: LimitGroup,
   ownerOf: (c: Context<AppEnv>) => Promise<string | null>,
+  opts: { perApiKey?: boolean } = {},
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { config, log } = c.get("services");
+    // The exchange's own services call the privileged builders from a few addresses at trading rates: a valid key
+    // gets a budget of its own instead of the per-IP and per-owner ones meant for end users.
+    const key = opts.perApiKey ? await presentedKey(c) : null;
+    if (key) {
+      const perKey = config.rateLimitKeyPerMinute;
+      if (perKey > 0) {
+        const denied = await take(c, `${group}:key:${key}`, perKey);
+        if (denied) return tooMany(c, denied, "api_key");
+      }
+      await next();
+      return;
+    }
     const ip = config.rateLimitIpPerMinute;
     if (ip > 0) {
       const denied = await take(c, `${group}:ip:${clientIp(c)}`, ip);
@@ -52,17 +66,21 @@ async function take(c: Context<AppEnv>, key: string, perMinute: number): Promise
   }
 }
 
-function tooMany(c: Context<AppEnv>, denied: TakeResult, scope: "ip" | "owner"): Response {
+/** The name of the configured key in x-api-key (compared in constant time), or null. The route still checks scope. */
+async function presentedKey(c: Context<AppEnv>): Promise<string | null> {
+  const presented = c.req.header("x-api-key");
+  if (!presented) return null;
+  return (await matchApiKey(c.get("services").config.apiKeys, presented))?.name ?? null;
+}
+
+const SCOPE_WORDS = { ip: "client", owner: "vault owner", api_key: "API key" } as const;
+
+function tooMany(c: Context<AppEnv>, denied: TakeResult, scope: keyof typeof SCOPE_WORDS): Response {
   c.header("retry-after", String(denied.retryAfterSec));
-  return fail(
-    c,
-    "RATE_LIMITED",
-    `Too many requests for this ${scope === "ip" ? "client" : "vault owner"}; retry later`,
-    {
-      scope,
-      retryAfterSec: denied.retryAfterSec,
-    },
-  );
+  return fail(c, "RATE_LIMITED", `Too many requests for this ${SCOPE_WORDS[scope]}; retry later`, {
+    scope,
+    retryAfterSec: denied.retryAfterSec,
+  });
 }
 
 /** The first owner-like field of a JSON body (a malformed body yields none; the route reports it). */
@@ -105,20 +123,17 @@ const relayOwner = async (c: Context<AppEnv>): Promise<string | null> => {
   return typeof tx === "string" && tx.length <= 4096 ? feePayerOf(tx) : null;
 };
 
-const BUILD_ROUTES = [
-  "/vault/initialize",
-  "/vault/deposit",
-  "/vault/withdraw",
-  "/vault/lock",
-  "/vault/unlock",
-  "/vault/transfer",
-  "/admin/*",
-];
+const USER_BUILD_ROUTES = ["/vault/initialize", "/vault/deposit", "/vault/withdraw"];
+const PRIVILEGED_BUILD_ROUTES = ["/vault/lock", "/vault/unlock", "/vault/transfer", "/admin/*"];
 
 /** Registers the limits on the build routes (user and privileged), the relay and the WebSocket route. */
 export function rateLimits(app: Hono<AppEnv>): void {
-  const build = limitGroup("build", bodyOwner(["userPubkey", "fromOwner", "adminPubkey"]));
-  for (const path of BUILD_ROUTES) app.use(path, only("POST", build));
+  const owners = bodyOwner(["userPubkey", "fromOwner", "adminPubkey"]);
+  const build = limitGroup("build", owners);
+  for (const path of USER_BUILD_ROUTES) app.use(path, only("POST", build));
+  // Without a valid key these are limited like user builds (failed key guesses included).
+  const privileged = limitGroup("build", owners, { perApiKey: true });
+  for (const path of PRIVILEGED_BUILD_ROUTES) app.use(path, only("POST", privileged));
   app.use("/vault/submit", only("POST", limitGroup("relay", relayOwner)));
   app.use(
     "/ws/:owner",

@@ -43,8 +43,15 @@ export class SolanaRpc {
   readonly urls: string[];
   /** HTTP requests sent, for figures in jobs and benchmarks. */
   requests = 0;
-  constructor(config: Pick<Config, "rpcUrls">) {
+  /** Most requests that were in flight at once (never above `maxConcurrency`). */
+  maxInFlight = 0;
+  readonly maxConcurrency: number;
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(config: Pick<Config, "rpcUrls"> & Partial<Pick<Config, "rpcMaxConcurrency">>) {
     this.urls = config.rpcUrls;
+    this.maxConcurrency = config.rpcMaxConcurrency ?? 4;
   }
 
   /** Calls one method. */
@@ -80,18 +87,22 @@ export class SolanaRpc {
       for (let attempt = 1; attempt <= ATTEMPTS_PER_ENDPOINT; attempt++) {
         let retryAfterMs = 0;
         try {
-          this.requests++;
-          const res = await fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+          const outcome = await this.limited(async () => {
+            this.requests++;
+            const res = await fetch(url, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(body),
+              signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+            });
+            if (res.ok) return { ok: true as const, value: (await res.json()) as unknown };
+            await res.body?.cancel();
+            return { ok: false as const, status: res.status, retryAfter: res.headers.get("retry-after") };
           });
-          if (res.ok) return await res.json();
-          await res.body?.cancel();
-          lastProblem = `HTTP ${res.status}`;
-          if (!RETRYABLE_STATUS.has(res.status)) break;
-          retryAfterMs = Math.min(Number(res.headers.get("retry-after") ?? 0) * 1000, 2_000) || 0;
+          if (outcome.ok) return outcome.value;
+          lastProblem = `HTTP ${outcome.status}`;
+          if (!RETRYABLE_STATUS.has(outcome.status)) break;
+          retryAfterMs = Math.min(Number(outcome.retryAfter ?? 0) * 1000, 2_000) || 0;
         } catch (err) {
           lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : "request failed";
         }
@@ -99,6 +110,19 @@ export class SolanaRpc {
       }
     }
     throw new RpcUnavailableError(`Solana RPC unavailable (${lastProblem})`);
+  }
+
+  /** Runs one HTTP exchange within the concurrency bound (FIFO; backoff sleeps hold no slot). */
+  private async limited<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.maxConcurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
   }
 }
 

@@ -44,6 +44,48 @@ describe("rate limits", () => {
     expect(admin.body?.error?.code).toBe("UNAUTHORIZED");
   });
 
+  it("a valid API key has its own budget on the privileged builders instead of the per-IP and per-owner ones", async () => {
+    const key = `probe-${crypto.randomUUID()}`;
+    const limits = {
+      API_KEYS: `${env.API_KEYS},probe-${key.slice(6, 14)}:service:${key}`,
+      RATE_LIMIT_IP_PER_MINUTE: "2",
+      RATE_LIMIT_OWNER_PER_MINUTE: "2",
+      RATE_LIMIT_KEY_PER_MINUTE: "4",
+    };
+    const ip = freshIp();
+    const user = owner();
+    const results: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await send(
+        limits,
+        "/vault/lock",
+        jsonInit(
+          { authorityPubkey: owner(), userPubkey: user, amount: "1.5" },
+          { "cf-connecting-ip": ip, "x-api-key": key },
+        ),
+      );
+      results.push(`${res.status} ${res.body?.error?.code} ${res.body?.error?.details?.scope ?? ""}`.trim());
+    }
+    // Four pass the limiter (and fail validation), the fifth is over the key's budget — past the IP's and owner's 2.
+    expect(results).toEqual([...Array(4).fill("400 INVALID_AMOUNT"), "429 RATE_LIMITED api_key"]);
+
+    // Guessing keys does not get that budget: unknown keys are limited per client IP.
+    const guesses: string[] = [];
+    const guesser = freshIp();
+    for (let i = 0; i < 3; i++) {
+      const res = await send(
+        limits,
+        "/vault/lock",
+        jsonInit(
+          { authorityPubkey: owner(), userPubkey: owner(), amount: 1 },
+          { "cf-connecting-ip": guesser, "x-api-key": `${key}x` },
+        ),
+      );
+      guesses.push(`${res.status} ${res.body?.error?.code}`);
+    }
+    expect(guesses).toEqual(["401 UNAUTHORIZED", "401 UNAUTHORIZED", "429 RATE_LIMITED"]);
+  });
+
   it("the relay is limited per fee payer, and refuses transactions that do not target the vault program", async () => {
     const payer = Keypair.generate();
     const results: string[] = [];

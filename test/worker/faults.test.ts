@@ -5,7 +5,7 @@ import { lockCollateralIx, unlockCollateralIx } from "../../src/chain/program/in
 import { RpcUnavailableError, SolanaRpc } from "../../src/chain/rpc.ts";
 import { chainTransactions, transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
-import { ingestSignatures } from "../../src/ingest/pipeline.ts";
+import { ingestFromCursor, ingestSignatures } from "../../src/ingest/pipeline.ts";
 import { backgroundServices } from "../../src/realtime/services.ts";
 import { fundedWallet } from "./chain.ts";
 import { jsonInit, send } from "./hardening-support.ts";
@@ -87,6 +87,63 @@ describe("RPC faults", () => {
       await faults(null);
     }
     expect(await rpc.call<number>("getSlot")).toBeGreaterThan(0);
+  });
+});
+
+describe("RPC budget", () => {
+  it("keeps at most RPC_MAX_CONCURRENCY requests in flight; the rest queue and all succeed", async () => {
+    const rpc = new SolanaRpc({ rpcUrls: [rpcUrl()], rpcMaxConcurrency: 3 });
+    let slots: number[];
+    try {
+      // A slow node makes the callers overlap, so the bound is what stops them.
+      await faults({ latencyMs: 40 });
+      slots = await Promise.all(Array.from({ length: 30 }, () => rpc.call<number>("getSlot")));
+    } finally {
+      await faults(null);
+    }
+    expect(slots.every((s) => s > 0)).toBe(true);
+    expect(rpc.requests).toBe(30);
+    expect(rpc.maxInFlight).toBe(3);
+  });
+
+  it("an ingestion pass costs RPC requests per batch of 100, not per transaction", async () => {
+    const { vault } = await walletWithVault(1_000_000n);
+    const signer = await fundedWallet();
+    const sigs: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const ix = lockCollateralIx({
+        programId: programId(),
+        authority: signer.publicKey,
+        vault,
+        amount: BigInt(i + 1),
+      });
+      sigs.push(await sendDirect([ix], signer));
+    }
+    await confirmed(sigs.at(-1)!);
+    let figures: Awaited<ReturnType<typeof ingestFromCursor>> | null = null;
+    let requests = 0;
+    let maxInFlight = 0;
+    for (let i = 0; i < 40; i++) {
+      const services = backgroundServices(env as Bindings, { test: "rpc-budget" });
+      try {
+        figures = await ingestFromCursor(env as Bindings, services);
+        ({ requests, maxInFlight } = services.rpc);
+      } finally {
+        await services.close();
+      }
+      // Another file's pass may hold the lease, or have taken these transactions first: try until this pass ran
+      // over at least the 150 (its figures then count every transaction it met).
+      if (!figures.busy && figures.committed >= 150) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(figures?.busy).toBeFalsy();
+    const n = figures!.signatures;
+    expect(n).toBeGreaterThanOrEqual(150);
+    // Signature pages (1,000 each) + per 100 transactions: one getTransaction batch and the account reads.
+    const budget = Math.ceil(n / 1000) + 4 * Math.ceil(n / 100) + 2;
+    expect(requests).toBeLessThanOrEqual(budget);
+    expect(requests).toBeLessThan(n / 10);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
   });
 });
 
