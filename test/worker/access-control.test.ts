@@ -47,7 +47,7 @@ describe("rate limits", () => {
   it("a valid API key has its own budget on the privileged builders instead of the per-IP and per-owner ones", async () => {
     const key = `probe-${crypto.randomUUID()}`;
     const limits = {
-      API_KEYS: `${env.API_KEYS},probe-${key.slice(6, 14)}:service:${key}`,
+      API_KEYS: `${(env as unknown as Record<string, string>).API_KEYS},probe-${key.slice(6, 14)}:service:${key}`,
       RATE_LIMIT_IP_PER_MINUTE: "2",
       RATE_LIMIT_OWNER_PER_MINUTE: "2",
       RATE_LIMIT_KEY_PER_MINUTE: "4",

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import { lockCollateralIx, unlockCollateralIx } from "../../src/chain/program/index.ts";
 import { RpcUnavailableError, SolanaRpc } from "../../src/chain/rpc.ts";
@@ -8,7 +8,7 @@ import type { Bindings } from "../../src/env.ts";
 import { ingestFromCursor, ingestSignatures } from "../../src/ingest/pipeline.ts";
 import { backgroundServices } from "../../src/realtime/services.ts";
 import { fundedWallet } from "./chain.ts";
-import { jsonInit, send } from "./hardening-support.ts";
+import { jsonInit, restrictedDatabaseUrl, send } from "./hardening-support.ts";
 import { confirmed, ingestPass, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
 
 const DEAD = "http://127.0.0.1:1";
@@ -147,21 +147,6 @@ describe("RPC budget", () => {
   });
 });
 
-/** A role that can read every table but write none: the database "fails" exactly at the first write. */
-async function readOnlyDatabaseUrl(): Promise<string> {
-  await withDb(async (db) => {
-    await db.execute(sql`do $$ begin
-      if not exists (select from pg_roles where rolname = 'fault_readonly') then
-        create role fault_readonly login password 'fault-readonly';
-      end if; end $$`);
-    await db.execute(sql`grant select on all tables in schema public to fault_readonly`);
-  });
-  const url = new URL(env.DATABASE_URL!);
-  url.username = "fault_readonly";
-  url.password = "fault-readonly";
-  return url.toString();
-}
-
 describe("database faults during ingestion", () => {
   it("a pass whose database refuses writes or is unreachable commits nothing partial; the next pass stores each event once", async () => {
     const { owner, vault } = await walletWithVault(1_000_000n);
@@ -178,7 +163,10 @@ describe("database faults during ingestion", () => {
     }
     await confirmed(sigs.at(-1)!);
 
-    for (const DATABASE_URL of [await readOnlyDatabaseUrl(), "postgres://postgres:x@127.0.0.1:1/none"]) {
+    for (const DATABASE_URL of [
+      await restrictedDatabaseUrl("fault_readonly"),
+      "postgres://postgres:x@127.0.0.1:1/none",
+    ]) {
       const services = backgroundServices({ ...env, DATABASE_URL } as Bindings, { test: "faults" });
       try {
         await expect(ingestSignatures(env as Bindings, services, sigs)).rejects.toThrow();

@@ -2,9 +2,11 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
+import { sql } from "drizzle-orm";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import type { Body } from "./helpers.ts";
+import { withDb } from "./ingest-support.ts";
 
 export interface Sent {
   status: number;
@@ -75,4 +77,25 @@ export function chunkedBody(total: number, prefix = '{"userPubkey":"'): Readable
       sent += size;
     },
   });
+}
+
+/**
+ * A connection string for a login of its own (created once per server) that may read every table and write only
+ * what `grants` allow: the database then "fails" exactly at the first write outside them. Names are fixed test roles.
+ */
+export async function restrictedDatabaseUrl(role: "fault_readonly" | "fault_nologs", grants: string[] = []) {
+  await withDb(async (db) => {
+    await db.execute(
+      sql.raw(`do $$ begin
+        if not exists (select from pg_roles where rolname = '${role}') then
+          create role ${role} login password '${role}';
+        end if; end $$`),
+    );
+    await db.execute(sql.raw(`grant select on all tables in schema public to ${role}`));
+    for (const grant of grants) await db.execute(sql.raw(`grant ${grant} to ${role}`));
+  });
+  const url = new URL(env.DATABASE_URL!);
+  url.username = role;
+  url.password = role;
+  return url.toString();
 }
