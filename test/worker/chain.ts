@@ -1,5 +1,5 @@
 /** Test-side access to the localnet: funding through its dev controls, signing with throw-away wallets. */
-import { Keypair, VersionedTransaction } from "@solana/web3.js";
+import { Keypair, Transaction, type TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
 import { inject } from "vitest";
 
 /** POSTs to one of the localnet's /localnet/ controls. */
@@ -31,9 +31,9 @@ export function signBase64(unsigned: string, ...signers: Keypair[]): string {
   return btoa(String.fromCharCode(...tx.serialize()));
 }
 
-/** Calls the localnet's JSON-RPC directly (as a wallet that never talks to the backend would). */
-export async function rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(inject("rpcUrl"), {
+/** Calls a localnet's JSON-RPC directly (as a wallet that never talks to the backend would). */
+export async function rpcAt<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
@@ -41,6 +41,45 @@ export async function rpc<T = unknown>(method: string, params: unknown[] = []): 
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result as T;
+}
+
+/** The shared localnet's JSON-RPC. */
+export function rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+  return rpcAt<T>(inject("rpcUrl"), method, params);
+}
+
+/** Signs instructions (first signer pays) and sends them straight to a localnet; returns the signature. */
+export async function sendSigned(
+  ixs: TransactionInstruction[],
+  signers: Keypair[],
+  opts: { url?: string; skipPreflight?: boolean } = {},
+): Promise<string> {
+  const url = opts.url ?? inject("rpcUrl");
+  const { value } = await rpcAt<{ value: { blockhash: string; lastValidBlockHeight: number } }>(
+    url,
+    "getLatestBlockhash",
+    [{ commitment: "confirmed" }],
+  );
+  const tx = new Transaction({ feePayer: signers[0]!.publicKey, ...value }).add(...ixs);
+  tx.sign(...signers);
+  const wire = btoa(String.fromCharCode(...tx.serialize()));
+  return rpcAt<string>(url, "sendTransaction", [wire, { encoding: "base64", skipPreflight: opts.skipPreflight }]);
+}
+
+/** Waits until the signature is confirmed on a localnet; a failed transaction throws when `failOnError`. */
+export async function confirmed(signature: string, opts: { url?: string; failOnError?: boolean } = {}) {
+  const url = opts.url ?? inject("rpcUrl");
+  await eventually(async () => {
+    const { value } = await rpcAt<{ value: ({ confirmationStatus: string; err: unknown } | null)[] }>(
+      url,
+      "getSignatureStatuses",
+      [[signature]],
+    );
+    const status = value[0];
+    if (opts.failOnError && status?.err) throw new Error(`transaction failed: ${JSON.stringify(status.err)}`);
+    const level = status?.confirmationStatus;
+    return level === "confirmed" || level === "finalized" ? true : undefined;
+  });
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */

@@ -1,7 +1,7 @@
 /** Test-side helpers for ingestion and realtime tests: direct chain sends (no backend), passes, sockets. */
 
 import { env, exports } from "cloudflare:workers";
-import { type Keypair, PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import { type Keypair, PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import { inject } from "vitest";
 import {
   associatedTokenAddress,
@@ -14,32 +14,17 @@ import type { Bindings } from "../../src/env.ts";
 import { finalizePass } from "../../src/ingest/finalize.ts";
 import { type IngestOptions, ingestFromCursor } from "../../src/ingest/pipeline.ts";
 import { backgroundServices } from "../../src/realtime/services.ts";
-import { eventually, fundedWallet, rpc } from "./chain.ts";
+import { confirmed, eventually, fundedWallet, sendSigned } from "./chain.ts";
 
 export const programId = () => new PublicKey(inject("programId"));
 export const usdtMint = () => new PublicKey(inject("usdtMint"));
 
 /** Signs and sends instructions straight to the localnet RPC, as a wallet that never calls the backend. */
-export async function sendDirect(ixs: TransactionInstruction[], payer: Keypair, ...others: Keypair[]): Promise<string> {
-  const { value } = await rpc<{ value: { blockhash: string; lastValidBlockHeight: number } }>("getLatestBlockhash", [
-    { commitment: "confirmed" },
-  ]);
-  const tx = new Transaction({ feePayer: payer.publicKey, ...value }).add(...ixs);
-  tx.sign(payer, ...others);
-  const wire = btoa(String.fromCharCode(...tx.serialize()));
-  return rpc<string>("sendTransaction", [wire, { encoding: "base64", skipPreflight: true }]);
+export function sendDirect(ixs: TransactionInstruction[], payer: Keypair, ...others: Keypair[]): Promise<string> {
+  return sendSigned(ixs, [payer, ...others], { skipPreflight: true });
 }
 
-/** Waits until the signature is confirmed (or failed) on the chain. */
-export async function confirmed(signature: string): Promise<void> {
-  await eventually(async () => {
-    const { value } = await rpc<{ value: ({ confirmationStatus: string } | null)[] }>("getSignatureStatuses", [
-      [signature],
-    ]);
-    const s = value[0]?.confirmationStatus;
-    return s === "confirmed" || s === "finalized" ? true : undefined;
-  });
-}
+export { confirmed };
 
 /** A wallet with a vault (initialized and funded straight on the chain) holding `deposit` base units. */
 export async function walletWithVault(deposit: bigint) {

@@ -4,24 +4,15 @@
  */
 
 import { createInitializeMint2Instruction, MINT_SIZE } from "@solana/spl-token";
-import { Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import { Keypair, PublicKey, SystemProgram, type TransactionInstruction } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { initializeVaultIx, setPausedIx, TOKEN_PROGRAM_ID } from "../../src/chain/program/index.ts";
-import { eventually } from "./chain.ts";
+import { confirmed, rpcAt, sendSigned } from "./chain.ts";
 import { callWithEnv } from "./helpers.ts";
 
 const chainEnv = () => ({ SOLANA_RPC_URL: inject("isolatedRpcUrl"), SOLANA_WS_URL: undefined as unknown as string });
 
-async function isolatedRpc<T>(method: string, params: unknown[]): Promise<T> {
-  const res = await fetch(inject("isolatedRpcUrl"), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
-}
+const isolatedRpc = <T>(method: string, params: unknown[]) => rpcAt<T>(inject("isolatedRpcUrl"), method, params);
 
 async function fund(address: PublicKey, usdt?: bigint) {
   await fetch(`${inject("isolatedRpcUrl")}/localnet/fund`, {
@@ -35,25 +26,8 @@ async function fund(address: PublicKey, usdt?: bigint) {
 }
 
 async function sendAndConfirm(ixs: TransactionInstruction[], signers: Keypair[]) {
-  const { value } = await isolatedRpc<{ value: { blockhash: string } }>("getLatestBlockhash", [
-    { commitment: "confirmed" },
-  ]);
-  const tx = new Transaction({ feePayer: signers[0]!.publicKey, blockhash: value.blockhash, lastValidBlockHeight: 0 });
-  tx.add(...ixs);
-  tx.sign(...signers);
-  const sig = await isolatedRpc<string>("sendTransaction", [
-    btoa(String.fromCharCode(...tx.serialize())),
-    { encoding: "base64" },
-  ]);
-  await eventually(async () => {
-    const s = await isolatedRpc<{ value: ({ confirmationStatus: string; err: unknown } | null)[] }>(
-      "getSignatureStatuses",
-      [[sig]],
-    );
-    const st = s.value[0];
-    if (st?.err) throw new Error(`transaction failed: ${JSON.stringify(st.err)}`);
-    return st?.confirmationStatus === "confirmed" || st?.confirmationStatus === "finalized" ? true : undefined;
-  });
+  const url = inject("isolatedRpcUrl");
+  await confirmed(await sendSigned(ixs, signers, { url }), { url, failOnError: true });
 }
 
 const post = (path: string, body: unknown) =>

@@ -3,8 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createAssociatedTokenAccountIdempotentInstruction, createTransferInstruction } from "@solana/spl-token";
-import { Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import { inject } from "vitest";
+import { Keypair, type PublicKey, SystemProgram, type TransactionInstruction } from "@solana/web3.js";
 import {
   associatedTokenAddress,
   depositIx,
@@ -12,31 +11,19 @@ import {
   initializeVaultIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
-import { loadConfig } from "../../src/config.ts";
-import { type Database, openDatabase } from "../../src/db/client.ts";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { runJobs } from "../../src/jobs/dispatch.ts";
 import type { Job } from "../../src/jobs/types.ts";
-import { createLogger } from "../../src/lib/log.ts";
-import { fundedWallet, localnetControl, rpc } from "./chain.ts";
+import { base58Encode } from "../../src/lib/base58.ts";
+import { fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
+import { programId, usdtMint, withDb } from "./ingest-support.ts";
 
-export const programId = () => new PublicKey(inject("programId"));
-export const usdtMint = () => new PublicKey(inject("usdtMint"));
+export { programId, usdtMint, withDb };
 
 /** The test Worker's bindings with some variables replaced. */
 export function envWith(overrides: Record<string, string> = {}): Bindings {
   return { ...env, ...overrides } as Bindings;
-}
-
-/** Runs `fn` with a database handle of its own (closed afterwards). */
-export async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-  const handle = openDatabase(loadConfig(env), createLogger("error"));
-  try {
-    return await fn(handle.db);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Runs jobs as the dispatcher does (recorded in job_runs under `trigger`). */
@@ -54,14 +41,9 @@ export async function fireCron(cron: string, overrides: Record<string, string> =
   await waitOnExecutionContext(ctx);
 }
 
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-
 /** Signs and sends a transaction straight to the localnet (no backend involved). */
-export async function sendRaw(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
-  const { value } = await rpc<{ value: { blockhash: string } }>("getLatestBlockhash", [{ commitment: "confirmed" }]);
-  const tx = new Transaction({ feePayer: signers[0]!.publicKey, recentBlockhash: value.blockhash }).add(...ixs);
-  tx.sign(...signers);
-  return rpc<string>("sendTransaction", [toBase64(tx.serialize()), { encoding: "base64", skipPreflight: true }]);
+export function sendRaw(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
+  return sendSigned(ixs, signers, { skipPreflight: true });
 }
 
 /** Waits until every signature is confirmed without error; returns the highest slot. */
@@ -195,7 +177,7 @@ export async function chainVaults(): Promise<{ address: string; data: Uint8Array
 export async function chainTvl() {
   const vaults = await chainVaults();
   const view = (d: Uint8Array) => new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const tokenKeys = vaults.map((v) => bs58(v.data.subarray(40, 72)));
+  const tokenKeys = vaults.map((v) => base58Encode(v.data.subarray(40, 72)));
   const tokens = new Map<string, { mint: string; amount: bigint } | null>();
   for (let i = 0; i < tokenKeys.length; i += 100) {
     const chunk = tokenKeys.slice(i, i + 100);
@@ -210,7 +192,7 @@ export async function chainTvl() {
         continue;
       }
       const d = Uint8Array.from(atob(a.data[0]), (c) => c.charCodeAt(0));
-      tokens.set(k, { mint: bs58(d.subarray(0, 32)), amount: view(d).getBigUint64(64, true) });
+      tokens.set(k, { mint: base58Encode(d.subarray(0, 32)), amount: view(d).getBigUint64(64, true) });
     }
   }
   let total = 0n;
@@ -224,19 +206,4 @@ export async function chainTvl() {
     tokenTotal += token.amount;
   });
   return { total, tokenTotal, active };
-}
-
-function bs58(bytes: Uint8Array): string {
-  const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-  let n = bytes.reduce((acc, b) => acc * 256n + BigInt(b), 0n);
-  let out = "";
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for (const b of bytes) {
-    if (b !== 0) break;
-    out = `1${out}`;
-  }
-  return out;
 }

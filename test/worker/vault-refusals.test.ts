@@ -1,8 +1,8 @@
 import { createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
-import { Keypair, PublicKey, Transaction } from "@solana/web3.js";
+import { Keypair, PublicKey } from "@solana/web3.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { findVaultAddress, TOKEN_PROGRAM_ID, vaultTokenAccountAddress } from "../../src/chain/program/index.ts";
-import { eventually, fundedWallet, rpc, signBase64 } from "./chain.ts";
+import { confirmed, eventually, fundedWallet, sendSigned, signBase64 } from "./chain.ts";
 import { call, postJson } from "./helpers.ts";
 
 /** Initializes a vault through the API and waits until the chain has it. */
@@ -43,20 +43,12 @@ describe("build endpoints refuse, with a code, what would fail on chain", () => 
     const mint = new PublicKey(inject("usdtMint"));
     const [vault] = findVaultAddress(new PublicKey(inject("programId")), victim.publicKey);
     const ata = vaultTokenAccountAddress(vault, mint);
-    const { value } = await rpc<{ value: { blockhash: string } }>("getLatestBlockhash", [{ commitment: "confirmed" }]);
-    const tx = new Transaction({ feePayer: attacker.publicKey, blockhash: value.blockhash, lastValidBlockHeight: 0 });
-    tx.add(createAssociatedTokenAccountIdempotentInstruction(attacker.publicKey, ata, vault, mint, TOKEN_PROGRAM_ID));
-    tx.sign(attacker);
-    const sig = await rpc<string>("sendTransaction", [
-      btoa(String.fromCharCode(...tx.serialize())),
-      { encoding: "base64" },
-    ]);
-    await eventually(async () => {
-      const s = await rpc<{ value: ({ confirmationStatus: string } | null)[] }>("getSignatureStatuses", [[sig]]);
-      return s.value[0]?.confirmationStatus === "confirmed" || s.value[0]?.confirmationStatus === "finalized"
-        ? true
-        : undefined;
-    });
+    await confirmed(
+      await sendSigned(
+        [createAssociatedTokenAccountIdempotentInstruction(attacker.publicKey, ata, vault, mint, TOKEN_PROGRAM_ID)],
+        [attacker],
+      ),
+    );
     const { status, body } = await postJson("/vault/initialize", { userPubkey: victim.publicKey.toBase58() });
     expect(status).toBe(409);
     expect(body.error?.code).toBe("VAULT_TOKEN_ACCOUNT_EXISTS");

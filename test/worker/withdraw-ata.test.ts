@@ -1,8 +1,8 @@
 import { createCloseAccountInstruction } from "@solana/spl-token";
-import { PublicKey, Transaction } from "@solana/web3.js";
+import { PublicKey } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { associatedTokenAddress } from "../../src/chain/program/index.ts";
-import { eventually, fundedWallet, rpc } from "./chain.ts";
+import { confirmed, fundedWallet, rpc, sendSigned } from "./chain.ts";
 import { build, buildSignRelay } from "./flow.ts";
 
 describe("withdraw to a wallet without a USDT account", () => {
@@ -14,20 +14,9 @@ describe("withdraw to a wallet without a USDT account", () => {
 
     // The wallet closes its now-empty USDT account, straight on chain.
     const ata = associatedTokenAddress(wallet.publicKey, new PublicKey(inject("usdtMint")));
-    const { value } = await rpc<{ value: { blockhash: string } }>("getLatestBlockhash", [{ commitment: "confirmed" }]);
-    const close = new Transaction({ feePayer: wallet.publicKey, blockhash: value.blockhash, lastValidBlockHeight: 0 });
-    close.add(createCloseAccountInstruction(ata, wallet.publicKey, wallet.publicKey));
-    close.sign(wallet);
-    const sig = await rpc<string>("sendTransaction", [
-      btoa(String.fromCharCode(...close.serialize())),
-      { encoding: "base64" },
-    ]);
-    await eventually(async () => {
-      const s = await rpc<{ value: ({ confirmationStatus: string } | null)[] }>("getSignatureStatuses", [[sig]]);
-      return s.value[0]?.confirmationStatus === "confirmed" || s.value[0]?.confirmationStatus === "finalized"
-        ? true
-        : undefined;
-    });
+    await confirmed(
+      await sendSigned([createCloseAccountInstruction(ata, wallet.publicKey, wallet.publicKey)], [wallet]),
+    );
     const gone = await rpc<{ value: unknown }>("getAccountInfo", [ata.toBase58(), { commitment: "confirmed" }]);
     expect(gone.value).toBeNull();
 
