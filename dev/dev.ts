@@ -8,11 +8,8 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildDashboard } from "./build-dashboard.ts";
 import { fireCrons, startCronTicker, wranglerCrons } from "./cron.ts";
-import { startLocalnet } from "./localnet/index.ts";
-import { applyMigrations } from "./migrate.ts";
+import { stackVars, startStack } from "./local-stack.ts";
 import { DEV_DIR, devDatabase } from "./stack.ts";
-import { startWranglerDev } from "./wrangler.ts";
-import { startWsProxy } from "./ws-proxy.ts";
 
 const API_PORT = Number(process.env.PORT ?? 8787);
 const LOCALNET_PORT = Number(process.env.LOCALNET_PORT ?? 8899);
@@ -36,69 +33,53 @@ process.on("SIGTERM", () => void shutdown(0));
 try {
   const started = Date.now();
   await mkdir(DEV_DIR, { recursive: true });
-
-  const database = await devDatabase({ fresh: !process.env.SOLANA_RPC_URL });
-  stops.push(database.stop);
-  await applyMigrations(database.url);
-  console.log(`database   ${database.label} (migrations applied)`);
-
-  const proxy = await startWsProxy();
-  stops.push(proxy.close);
-
-  let chain: Record<string, unknown>;
-  let workerChainVars: Record<string, string>;
-  if (process.env.SOLANA_RPC_URL) {
-    workerChainVars = {
-      SOLANA_RPC_URL: process.env.SOLANA_RPC_URL,
-      ...(process.env.SOLANA_WS_URL ? { SOLANA_WS_URL: process.env.SOLANA_WS_URL } : {}),
-      ...(process.env.VAULT_PROGRAM_ID ? { VAULT_PROGRAM_ID: process.env.VAULT_PROGRAM_ID } : {}),
-      ...(process.env.USDT_MINT ? { USDT_MINT: process.env.USDT_MINT } : {}),
-    };
-    chain = { rpcUrl: process.env.SOLANA_RPC_URL, local: false };
-    console.log(`chain      ${process.env.SOLANA_RPC_URL} (from SOLANA_RPC_URL)`);
-  } else {
-    const localnet = await startLocalnet({ port: LOCALNET_PORT, quiet: true });
-    stops.push(localnet.close);
-    workerChainVars = {
-      SOLANA_RPC_URL: localnet.rpcUrl,
-      SOLANA_WS_URL: localnet.wsUrl,
-      VAULT_PROGRAM_ID: localnet.programId.toBase58(),
-      USDT_MINT: localnet.usdtMint.toBase58(),
-      // Tells the dashboard it may offer the throw-away dev wallet and the faucet (never set for a real cluster).
-      DEV_LOCALNET_URL: localnet.rpcUrl,
-    };
-    chain = {
-      local: true,
-      rpcUrl: localnet.rpcUrl,
-      rpcWsUrl: localnet.wsUrl,
-      programId: localnet.programId.toBase58(),
-      usdtMint: localnet.usdtMint.toBase58(),
-      mintAuthoritySecretKey: Array.from(localnet.mintAuthority.secretKey),
-      adminSecretKey: Array.from(localnet.admin.secretKey),
-    };
-    console.log(`chain      ${localnet.rpcUrl} (localnet; PubSub ${localnet.wsUrl})`);
-    console.log(`           program ${localnet.programId.toBase58()}, USDT mint ${localnet.usdtMint.toBase58()}`);
-  }
-
-  await buildDashboard();
+  const external = process.env.SOLANA_RPC_URL;
   // Local keys for the privileged routes, new on every start; tools read them from .dev/stack.json.
   const keys = {
     serviceApiKey: `svc_${randomBytes(24).toString("hex")}`,
     adminApiKey: `adm_${randomBytes(24).toString("hex")}`,
     heliusWebhookSecret: `whk_${randomBytes(24).toString("hex")}`,
   };
-  const worker = await startWranglerDev({
-    port: API_PORT,
-    vars: {
-      DATABASE_URL: database.url,
-      NEON_WS_PROXY: proxy.address,
-      API_KEYS: `local-service:service:${keys.serviceApiKey},local-admin:admin:${keys.adminApiKey}`,
-      HELIUS_WEBHOOK_SECRET: keys.heliusWebhookSecret,
-      ...workerChainVars,
+  const stack = await startStack({
+    // The local chain starts empty every time, so the cache starts fresh with it; DATABASE_URL keeps its data.
+    database: () => devDatabase({ fresh: !external }),
+    localnet: external ? null : { port: LOCALNET_PORT, quiet: true },
+    beforeWorker: async () => {
+      if (external) console.log(`chain      ${external} (from SOLANA_RPC_URL)`);
+      await buildDashboard();
     },
-    onOutput: (line) => console.log(`[worker] ${line}`),
+    worker: {
+      port: API_PORT,
+      vars: (parts) => ({
+        ...stackVars(parts),
+        API_KEYS: `local-service:service:${keys.serviceApiKey},local-admin:admin:${keys.adminApiKey}`,
+        HELIUS_WEBHOOK_SECRET: keys.heliusWebhookSecret,
+        ...(external ? externalChainVars(external) : {}),
+        // Tells the dashboard it may offer the throw-away dev wallet and the faucet (never set for a real cluster).
+        ...(parts.localnet ? { DEV_LOCALNET_URL: parts.localnet.rpcUrl } : {}),
+      }),
+      onOutput: (line) => console.log(`[worker] ${line}`),
+    },
+    log: (part, detail) => {
+      if (part !== "worker") console.log(`${part.padEnd(10)} ${detail}`);
+    },
+    register: (stop) => stops.push(stop),
   });
-  stops.push(worker.stop);
+  const { worker, database, localnet } = stack;
+  if (localnet) {
+    console.log(`           program ${localnet.programId.toBase58()}, USDT mint ${localnet.usdtMint.toBase58()}`);
+  }
+  const chain = localnet
+    ? {
+        local: true,
+        rpcUrl: localnet.rpcUrl,
+        rpcWsUrl: localnet.wsUrl,
+        programId: localnet.programId.toBase58(),
+        usdtMint: localnet.usdtMint.toBase58(),
+        mintAuthoritySecretKey: Array.from(localnet.mintAuthority.secretKey),
+        adminSecretKey: Array.from(localnet.admin.secretKey),
+      }
+    : { rpcUrl: external, local: false };
   const crons = await wranglerCrons();
   const cronLog = (line: string) => console.log(`[cron] ${line}`);
   // Once now (starts the ingestion and scheduler loops), then at every matching minute.
@@ -106,7 +87,7 @@ try {
   const stopCrons = startCronTicker(worker.url, crons, cronLog);
   stops.push(async () => stopCrons());
 
-  const stack = {
+  const described = {
     apiUrl: worker.url,
     healthUrl: `${worker.url}/health`,
     docsUrl: `${worker.url}/docs`,
@@ -115,7 +96,7 @@ try {
     ...keys,
     ...chain,
   };
-  await writeFile(join(DEV_DIR, "stack.json"), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(join(DEV_DIR, "stack.json"), `${JSON.stringify(described, null, 2)}\n`, { mode: 0o600 });
   console.log(`api        ${worker.url}  (health: ${worker.url}/health, docs: ${worker.url}/docs)`);
   console.log(`dashboard  ${worker.url}/dashboard/`);
   console.log(`stack      ${join(DEV_DIR, "stack.json")}`);
@@ -130,4 +111,13 @@ try {
 } catch (err) {
   console.error("npm run dev failed:", err instanceof Error ? err.message : err);
   await shutdown(1);
+}
+
+/** A real cluster's variables from the environment (SOLANA_RPC_URL and what goes with it). */
+function externalChainVars(rpcUrl: string): Record<string, string> {
+  const optional = ["SOLANA_WS_URL", "VAULT_PROGRAM_ID", "USDT_MINT"] as const;
+  return {
+    SOLANA_RPC_URL: rpcUrl,
+    ...Object.fromEntries(optional.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+  };
 }
