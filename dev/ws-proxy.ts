@@ -1,6 +1,8 @@
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
 import type { WebSocket, WebSocketServer } from "ws";
+import { createSqlEndpoint } from "./sql-endpoint.ts";
 
 // Under vitest, `import "ws"` can resolve the browser build; require() always gets the Node one (TOOLCHAIN.md).
 const { WebSocketServer: Server } = createRequire(import.meta.url)("ws") as typeof import("ws");
@@ -8,22 +10,33 @@ const { WebSocketServer: Server } = createRequire(import.meta.url)("ws") as type
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 export interface WsProxy {
-  /** `host:port`, the value of NEON_WS_PROXY. */
+  /** `host:port`, the value of NEON_WS_PROXY (WebSocket tunnel at `/`, SQL over HTTP at `/sql`). */
   address: string;
   port: number;
-  /** Closes the listener and every open tunnel. */
+  /** Closes the listener, every open tunnel and the SQL endpoint's pools. */
   close(): Promise<void>;
 }
 
 /**
- * The WebSocket→TCP proxy the Neon serverless driver needs when it talks to a plain PostgreSQL: each WebSocket
- * (`/?address=host:port`) becomes one TCP connection. Only loopback targets are allowed, so it is never an open relay.
+ * What the Neon serverless driver needs to talk to a plain PostgreSQL, on one port: the WebSocket→TCP proxy of
+ * `Pool`/`Client` (each WebSocket `/?address=host:port` becomes one TCP connection) and the SQL-over-HTTP endpoint
+ * of `neon()` (`POST /sql`, see sql-endpoint.ts). Only loopback targets are allowed, so it is never an open relay.
  */
-export function startWsProxy(opts: { port?: number; host?: string } = {}): Promise<WsProxy> {
+export function startWsProxy(opts: { port?: number; host?: string; tunnel?: boolean } = {}): Promise<WsProxy> {
   const host = opts.host ?? "127.0.0.1";
   const sockets = new Set<Socket>();
-  const wss: WebSocketServer = new Server({ host, port: opts.port ?? 0 });
+  const sql = createSqlEndpoint();
+  const server = createServer((req, res) => {
+    if (sql.handle(req, res)) return;
+    res.writeHead(426, { "content-type": "text/plain" }).end("WebSocket upgrade or POST /sql expected");
+  });
+  const wss: WebSocketServer = new Server({ server });
   wss.on("connection", (ws: WebSocket, req) => {
+    // `tunnel: false` (tests) serves /sql alone: whatever still opens a pool through it fails.
+    if (opts.tunnel === false) {
+      ws.close(1008, "this proxy serves POST /sql only");
+      return;
+    }
     const target = new URL(req.url ?? "/", "http://proxy").searchParams.get("address") ?? "";
     const split = target.lastIndexOf(":");
     const targetHost = target.slice(0, split);
@@ -49,19 +62,22 @@ export function startWsProxy(opts: { port?: number; host?: string } = {}): Promi
     ws.on("error", () => tcp.destroy());
   });
   return new Promise((resolve, reject) => {
-    wss.once("error", reject);
-    wss.once("listening", () => {
-      const address = wss.address();
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
       resolve({
         address: `${host}:${port}`,
         port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const client of wss.clients) client.terminate();
-            for (const socket of sockets) socket.destroy();
-            wss.close(() => done());
-          }),
+        close: async () => {
+          for (const client of wss.clients) client.terminate();
+          for (const socket of sockets) socket.destroy();
+          await new Promise<void>((done) => wss.close(() => done()));
+          // Keep-alive HTTP connections (the Worker's fetches) would hold server.close() open.
+          server.closeAllConnections();
+          await new Promise<void>((done) => server.close(() => done()));
+          await sql.close();
+        },
       });
     });
   });

@@ -1,6 +1,6 @@
 import type { SolanaRpc } from "./chain/rpc.ts";
 import type { Config } from "./config.ts";
-import type { DbHandle } from "./db/client.ts";
+import type { DbHandle, ReadDatabase } from "./db/client.ts";
 import type { Logger } from "./lib/log.ts";
 
 /** Bindings: the vars of wrangler.toml (typed by `wrangler types`) plus secrets, which wrangler.toml cannot list. */
@@ -14,8 +14,10 @@ export interface Services {
   config: Config;
   log: Logger;
   rpc: SolanaRpc;
-  /** Opens the request's database pool on first use. */
+  /** Opens the request's database pool on first use: transactions and writes. */
   db(): DbHandle;
+  /** Single-statement reads over Neon's HTTP endpoint: one round trip each, no pool (nothing to close). */
+  reads(): ReadDatabase;
 }
 
 export interface AppEnv {

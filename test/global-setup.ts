@@ -14,11 +14,14 @@ export default async function setup(project: TestProject) {
   const database = await testDatabase();
   await applyMigrations(database.url);
   const proxy = await startWsProxy();
+  // The same proxy without the WebSocket tunnel: proves which routes never open a pool.
+  const sqlOnly = await startWsProxy({ tunnel: false });
   const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
   // A second chain for tests that change global program state (pause) and would disturb every other file.
   const isolated = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
   project.provide("databaseUrl", database.url);
   project.provide("neonWsProxy", proxy.address);
+  project.provide("neonSqlOnlyProxy", sqlOnly.address);
   project.provide("rpcUrl", localnet.rpcUrl);
   project.provide("rpcWsUrl", localnet.wsUrl);
   project.provide("programId", localnet.programId.toBase58());
@@ -31,6 +34,7 @@ export default async function setup(project: TestProject) {
     await localnet.close();
     await isolated.close();
     await proxy.close();
+    await sqlOnly.close();
     await database.stop();
   };
 }

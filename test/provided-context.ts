@@ -3,6 +3,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     neonWsProxy: string;
+    /** The proxy's `POST /sql` without its WebSocket tunnel (a pool opened through it fails). */
+    neonSqlOnlyProxy: string;
     rpcUrl: string;
     rpcWsUrl: string;
     programId: string;

@@ -1,10 +1,17 @@
-import { neonConfig, Pool } from "@neondatabase/serverless";
+import { neon, neonConfig, Pool } from "@neondatabase/serverless";
+import { drizzle as drizzleHttp, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Config } from "../config.ts";
 import type { Logger } from "../lib/log.ts";
 import * as schema from "./schema.ts";
 
+/** The pool's handle: interactive transactions and writes. */
 export type Database = NeonDatabase<typeof schema>;
+/** The HTTP handle: one statement per round trip, no transactions (drizzle-orm/neon-http throws on them). */
+export type ReadDatabase = NeonHttpDatabase<typeof schema>;
+/** What a single-statement read takes: either handle (the read routes pass the HTTP one, jobs their pool). */
+export type Queryable = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface DbHandle {
   db: Database;
@@ -16,8 +23,9 @@ export interface DbHandle {
 let proxyConfigured: string | null = null;
 
 /**
- * Points the Neon driver at a local WebSocket→TCP proxy instead of Neon's own (local development and tests).
- * neonConfig is module-global, so it is set once per isolate.
+ * Points the Neon driver at the local proxy (dev/ws-proxy.ts) instead of Neon's own endpoints (local development,
+ * tests, bench): the WebSocket tunnel for pools and `http://<proxy>/sql` for `neon()`. In production both stay
+ * Neon's, derived from DATABASE_URL's host. neonConfig is module-global, so it is set once per isolate.
  */
 function configureLocalProxy(proxy: string): void {
   if (proxyConfigured === proxy) return;
@@ -25,7 +33,20 @@ function configureLocalProxy(proxy: string): void {
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;
   neonConfig.pipelineConnect = false;
+  neonConfig.fetchEndpoint = `http://${proxy}/sql`;
   proxyConfigured = proxy;
+}
+
+/**
+ * The read handle: every query is one HTTPS request to Neon's SQL endpoint — no WebSocket, no Postgres start-up,
+ * and the runtime reuses the fetch connection — pooled on Neon's side. Nothing here is an I/O object, so it is
+ * cheap to build per invocation. Only for single statements that need no transaction.
+ */
+export function openReads(config: Config): ReadDatabase {
+  if (config.neonWsProxy) configureLocalProxy(config.neonWsProxy);
+  // neon() would quote an unparsable string, password included, in its error (and so in logs).
+  if (!URL.canParse(config.databaseUrl)) throw new Error("DATABASE_URL is not a valid URL");
+  return drizzleHttp(neon(config.databaseUrl), { schema });
 }
 
 /**

@@ -2,7 +2,7 @@ import { PublicKey } from "@solana/web3.js";
 import { and, eq, lte, ne } from "drizzle-orm";
 import { decodeTokenAccount, getAccounts, type RawAccount, type TokenAccount } from "../chain/accounts.ts";
 import { type CollateralVault, decodeCollateralVault } from "../chain/program/index.ts";
-import type { Database } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { reconciliationLogs, vaults } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { raiseAlert } from "../monitor/alerts.ts";
@@ -92,20 +92,24 @@ export async function reconcileBatch(
   for (const item of items) {
     figures.checked++;
     const vault = decodeVault(byKey.get(item.address) ?? null, config.programId);
+    if (!vault) {
+      if (item.cached) await closeGone(services, item.cached, slot, figures);
+      continue;
+    }
+    let token: TokenAccount | null;
     try {
-      if (!vault) {
-        if (item.cached) await closeGone(services, item.cached, slot, figures);
-        continue;
-      }
-      const token = decodeTokenAccount(byKey.get(vault.tokenAccount.toBase58()) ?? null);
-      tokenChecks.push({ owner: vault.owner.toBase58(), vault, token });
-      if (!item.cached) inserts.push(rowFromChain(item.address, vault, token, slot));
-      else if (await repairRow(services, item.cached, vault, slot, figures)) {
-        repaired.push({ owner: item.cached.owner, vault, slot });
-      }
+      token = decodeTokenAccount(byKey.get(vault.tokenAccount.toBase58()) ?? null);
     } catch (err) {
+      // Bad chain data is this vault's problem: counted and skipped. Database errors are not caught here: they
+      // fail the batch, so the round's position stays before it and the next invocation does the batch again.
       figures.failed++;
-      services.log.error("reconciliation: vault failed", { vault: item.address, error: err });
+      services.log.error("reconciliation: token account undecodable", { vault: item.address, error: err });
+      continue;
+    }
+    tokenChecks.push({ owner: vault.owner.toBase58(), vault, token });
+    if (!item.cached) inserts.push(rowFromChain(item.address, vault, token, slot));
+    else if (await repairRow(services, item.cached, vault, slot, figures)) {
+      repaired.push({ owner: item.cached.owner, vault, slot });
     }
   }
   figures.discovered += await insertDiscovered(db, inserts);
@@ -160,46 +164,54 @@ async function repairRow(
   }));
   const reopen = row.status === "closed";
   if (diffs.length === 0 && !reopen) return false;
-  const { db } = services.db();
-  const updated = await db
-    .update(vaults)
-    .set({
-      totalBalance: vault.totalBalance,
-      lockedBalance: vault.lockedBalance,
-      availableBalance: vault.availableBalance,
-      totalDeposited: vault.totalDeposited,
-      totalWithdrawn: vault.totalWithdrawn,
-      ...(reopen ? { status: "active" } : {}),
-      slot: BigInt(slot),
-      updatedAt: new Date(),
-    })
-    .where(and(eq(vaults.owner, row.owner), lte(vaults.slot, BigInt(slot))))
-    .returning({ owner: vaults.owner });
-  if (updated.length === 0) {
+  // The repair, its log rows and its alert commit together: a database that fails midway leaves the row as it was
+  // (to be repaired and logged by the next run), never repaired without a trace.
+  const outcome = await services.db().db.transaction(async (tx) => {
+    const updated = await tx
+      .update(vaults)
+      .set({
+        totalBalance: vault.totalBalance,
+        lockedBalance: vault.lockedBalance,
+        availableBalance: vault.availableBalance,
+        totalDeposited: vault.totalDeposited,
+        totalWithdrawn: vault.totalWithdrawn,
+        ...(reopen ? { status: "active" } : {}),
+        slot: BigInt(slot),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(vaults.owner, row.owner), lte(vaults.slot, BigInt(slot))))
+      .returning({ owner: vaults.owner });
+    if (updated.length === 0) return "newer" as const;
+    if (diffs.length === 0) return { alerted: false };
+    await tx
+      .insert(reconciliationLogs)
+      .values(diffs.map((d) => ({ owner: row.owner, ...d, slot: BigInt(slot), repaired: true })));
+    return { alerted: await alertOnDifferences(services, tx, row.owner, diffs, slot) };
+  });
+  if (outcome === "newer") {
     figures.skippedNewer++;
     return false;
   }
-  if (diffs.length === 0) return true;
-  await db
-    .insert(reconciliationLogs)
-    .values(diffs.map((d) => ({ owner: row.owner, ...d, slot: BigInt(slot), repaired: true })));
-  figures.differences += diffs.length;
-  figures.repaired++;
-  await alertOnDifferences(services, row.owner, diffs, slot, figures);
+  if (diffs.length > 0) {
+    figures.differences += diffs.length;
+    figures.repaired++;
+  }
+  if (outcome.alerted) figures.alerts++;
   return true;
 }
 
+/** Raises the mismatch alert (inside the repair's transaction) when a difference exceeds the threshold. */
 async function alertOnDifferences(
   services: Services,
+  db: Queryable,
   owner: string,
   diffs: { field: string; expected: bigint; actual: bigint; difference: bigint }[],
   slot: number,
-  figures: BatchFigures,
-): Promise<void> {
+): Promise<boolean> {
   const threshold = services.config.reconciliationAlertThreshold * 1_000_000n;
   const large = diffs.filter((d) => (d.difference < 0n ? -d.difference : d.difference) > threshold);
-  if (large.length === 0) return;
-  const id = await raiseAlert(services.db().db, {
+  if (large.length === 0) return false;
+  const id = await raiseAlert(db, {
     kind: "reconciliation_mismatch",
     severity: "warning",
     owner,
@@ -215,7 +227,7 @@ async function alertOnDifferences(
       })),
     },
   });
-  if (id !== null) figures.alerts++;
+  return id !== null;
 }
 
 /** A cached vault whose account is gone from the chain is marked closed (unless the row is newer). */

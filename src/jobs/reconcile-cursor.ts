@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { cursors } from "../db/schema.ts";
 import type { BatchFigures } from "./reconcile-batch.ts";
 
@@ -58,7 +58,7 @@ export async function saveState(db: Database, state: ReconciliationState, releas
 }
 
 /** Reads the state without taking the lease (status page). */
-export async function readState(db: Database): Promise<ReconciliationState | null> {
+export async function readState(db: Queryable): Promise<ReconciliationState | null> {
   const [row] = await db.select().from(cursors).where(eq(cursors.name, RECONCILIATION_CURSOR)).limit(1);
   return row ? { ...INITIAL, ...(row.state as ReconciliationState) } : null;
 }

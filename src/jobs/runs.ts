@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { jobRuns } from "../db/schema.ts";
 
 export type JobOutcome = "ok" | "error" | "partial";
@@ -35,7 +35,7 @@ export async function recordJobRun(db: Database, run: JobRunRecord): Promise<voi
 export type JobRunRow = typeof jobRuns.$inferSelect;
 
 /** The latest run of each named job (null for a job that never ran). */
-export async function latestRuns(db: Database, jobs: string[]): Promise<Map<string, JobRunRow | null>> {
+export async function latestRuns(db: Queryable, jobs: string[]): Promise<Map<string, JobRunRow | null>> {
   const rows = await Promise.all(
     jobs.map((job) => db.select().from(jobRuns).where(eq(jobRuns.job, job)).orderBy(desc(jobRuns.startedAt)).limit(1)),
   );

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, ne, type SQL } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { alerts } from "../db/schema.ts";
 import type { AlertRow } from "./alerts.ts";
 
@@ -8,7 +8,7 @@ export type AlertFilter = (typeof ALERT_FILTERS)[number];
 
 /** Alerts, newest first, filtered by status (default unresolved), kind and owner. */
 export async function listAlerts(
-  db: Database,
+  db: Queryable,
   q: { status: AlertFilter; kind?: string; owner?: string; limit: number; offset: number },
 ) {
   const filters: SQL[] = [];

@@ -1,5 +1,5 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { alerts } from "../db/schema.ts";
 
 export type AlertSeverity = "info" | "warning" | "critical";
@@ -19,7 +19,7 @@ export interface AlertInput {
  * Raises an alert once per condition: returns the new row's id, or null when an unresolved alert with the same
  * dedup key already exists (no alert storm from a job that sees the same condition every run).
  */
-export async function raiseAlert(db: Database, input: AlertInput): Promise<bigint | null> {
+export async function raiseAlert(db: Queryable, input: AlertInput): Promise<bigint | null> {
   const rows = await db
     .insert(alerts)
     .values({
@@ -65,7 +65,7 @@ export async function acknowledgeAlert(db: Database, id: bigint): Promise<AckRes
 }
 
 /** Unresolved alerts counted by status and by severity. */
-export async function unresolvedCounts(db: Database) {
+export async function unresolvedCounts(db: Queryable) {
   const rows = await db
     .select({ status: alerts.status, severity: alerts.severity, n: sql<number>`count(*)::int` })
     .from(alerts)

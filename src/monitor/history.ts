@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { balanceSnapshots, tvlSnapshots, vaults } from "../db/schema.ts";
 
 export const BUCKETS = ["raw", "minute", "hour", "day"] as const;
@@ -18,7 +18,7 @@ export interface Range {
  * The TVL series in [from, to): every snapshot (raw), or the last snapshot of each minute, hour or day — TVL is a
  * level, so a bucket's value is where it ended.
  */
-export async function tvlHistory(db: Database, range: Range) {
+export async function tvlHistory(db: Queryable, range: Range) {
   const inRange = and(gte(tvlSnapshots.takenAt, range.from), lt(tvlSnapshots.takenAt, range.to));
   const columns = {
     takenAt: tvlSnapshots.takenAt,
@@ -50,7 +50,7 @@ export async function tvlHistory(db: Database, range: Range) {
 }
 
 /** One owner's balance snapshots in [from, to), raw or the last of each bucket; null when the owner is unknown. */
-export async function balanceHistory(db: Database, owner: string, range: Range) {
+export async function balanceHistory(db: Queryable, owner: string, range: Range) {
   const inRange = and(
     eq(balanceSnapshots.owner, owner),
     gte(balanceSnapshots.takenAt, range.from),
@@ -87,7 +87,7 @@ export async function balanceHistory(db: Database, owner: string, range: Range) 
   );
 }
 
-async function ownerKnown(db: Database, owner: string): Promise<boolean> {
+async function ownerKnown(db: Queryable, owner: string): Promise<boolean> {
   const [v] = await db.select({ owner: vaults.owner }).from(vaults).where(eq(vaults.owner, owner)).limit(1);
   if (v) return true;
   const [s] = await db

@@ -36,7 +36,8 @@ async function attempt<T>(services: Services, what: string, work: () => Promise<
  * (slots and seconds behind the confirmed head, from the ingestion cursor), RPC and database health, open alerts.
  */
 export async function systemStatus(env: Bindings, services: Services) {
-  const { db } = services.db();
+  // Each check is one statement: over HTTP, in parallel, without opening a pool.
+  const db = services.reads();
   const [database, slot, runs, reconciliation, scheduler, alerts, cursor] = await Promise.all([
     attempt(services, "database", async () => {
       await db.execute(sql`select 1`);
@@ -100,7 +101,7 @@ async function schedulerStatus(env: Bindings): Promise<SchedulerStatus> {
 
 async function ingestionCursor(services: Services) {
   const name = cursorName(services.config.programId.toBase58());
-  const [row] = await services.db().db.select().from(cursors).where(eq(cursors.name, name)).limit(1);
+  const [row] = await services.reads().select().from(cursors).where(eq(cursors.name, name)).limit(1);
   return { name, row: row ?? null };
 }
 

@@ -1,12 +1,13 @@
 import { SolanaRpc } from "../chain/rpc.ts";
 import { loadConfig } from "../config.ts";
-import { type DbHandle, openDatabase } from "../db/client.ts";
+import { type DbHandle, openDatabase, openReads, type ReadDatabase } from "../db/client.ts";
 import type { Bindings, Services } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
 
 /**
  * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —
- * with a pool opened on first use and closed by `close()` at the end of the invocation.
+ * with a pool opened on first use and closed by `close()` at the end of the invocation, and an HTTP read handle
+ * (nothing to close) for single-statement reads.
  */
 export function backgroundServices(
   env: Bindings,
@@ -15,6 +16,7 @@ export function backgroundServices(
   const config = loadConfig(env);
   const log = createLogger(config.logLevel, fields);
   let handle = null as DbHandle | null;
+  let reads = null as ReadDatabase | null;
   return {
     config,
     log,
@@ -22,6 +24,10 @@ export function backgroundServices(
     db: () => {
       handle ??= openDatabase(config, log);
       return handle;
+    },
+    reads: () => {
+      reads ??= openReads(config);
+      return reads;
     },
     close: async () => {
       await handle?.close();

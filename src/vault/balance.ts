@@ -48,9 +48,9 @@ export async function upsertVaultFromChain(
  * the chain and written back (slot-guarded). Unknown vault → VAULT_NOT_FOUND.
  */
 export async function vaultBalance(services: Services, owner: PublicKey) {
-  const { db } = services.db();
   const key = owner.toBase58();
-  const [cached] = await db.select().from(vaults).where(eq(vaults.owner, key)).limit(1);
+  // One HTTP round trip; the pool is opened only when the chain's view has to be written back.
+  const [cached] = await services.reads().select().from(vaults).where(eq(vaults.owner, key)).limit(1);
   const maxAgeMs = services.config.balanceCheckIntervalSec * 1000;
   if (cached && cached.status !== "closed" && Date.now() - cached.updatedAt.getTime() <= maxAgeMs) {
     return balanceView(cached, "cache");
@@ -62,6 +62,7 @@ export async function vaultBalance(services: Services, owner: PublicKey) {
   });
   if (!view) return balanceView(cached!, "cache");
   if (!view.vault) throw new AppError("VAULT_NOT_FOUND", `No vault exists for ${key}`);
+  const { db } = services.db();
   await upsertVaultFromChain(db, {
     owner: key,
     vaultAddress: view.vaultAddress.toBase58(),

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Queryable } from "../db/client.ts";
 import { type TransactionStatus, transactions } from "../db/schema.ts";
 import type { AssembledTransaction } from "./assemble.ts";
 import type { PlannedOperation } from "./user-operations.ts";
@@ -77,7 +77,7 @@ export async function recordBuiltRequest(
 export type TransactionRow = typeof transactions.$inferSelect;
 
 /** The request row with this id, or null. */
-export async function findRequest(db: Database, id: string): Promise<TransactionRow | null> {
+export async function findRequest(db: Queryable, id: string): Promise<TransactionRow | null> {
   const [row] = await db.select().from(transactions).where(eq(transactions.id, id)).limit(1);
   return row ?? null;
 }

@@ -10,7 +10,8 @@ import { ok } from "../envelope.ts";
 /**
  * Comparison routes for `npm run bench`, answered only with BENCH_ROUTES=true (otherwise they fall through to
  * 404): GET /__bench/noop does no I/O (the Worker's own floor); GET /__bench/db does one `select 1` through the
- * request's pool (connection set-up + one round trip), which tells the read routes' database cost from the rest;
+ * request's pool (connection set-up + one round trip, what writes pay) and GET /__bench/db-http the same over the
+ * HTTP read handle (what the read routes pay), which tells their database cost from the rest;
  * POST /__bench/run/ingest, /__bench/run/reconciliation and /__bench/run/tvl run one ingestion pass or one job
  * invocation alone (the minute cron runs both, plus finalization, so it cannot time either). Middleware rather than routes, so
  * they stay out of the route list and the public OpenAPI document.
@@ -22,6 +23,10 @@ export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (route === "GET /__bench/noop") return ok(c, { ok: true });
   if (route === "GET /__bench/db") {
     await services.db().db.execute(sql`select 1`);
+    return ok(c, { ok: true });
+  }
+  if (route === "GET /__bench/db-http") {
+    await services.reads().execute(sql`select 1`);
     return ok(c, { ok: true });
   }
   if (route === "POST /__bench/run/ingest") return ok(c, await timed(() => ingestFromCursor(c.env, services)));

@@ -8,11 +8,10 @@ export const VERSION: string = pkg.version;
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** A database round trip, bounded by a short timeout. */
+/** A database round trip (over HTTP, like the read routes), bounded by a short timeout. */
 async function databaseHealthy(services: Services): Promise<boolean> {
   try {
-    const { db } = services.db();
-    await withTimeout(db.execute(sql`select 1`), CHECK_TIMEOUT_MS);
+    await withTimeout(services.reads().execute(sql`select 1`), CHECK_TIMEOUT_MS);
     return true;
   } catch (err) {
     services.log.warn("health: database check failed", { error: err });

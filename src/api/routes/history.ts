@@ -63,13 +63,13 @@ const rangeView = (r: Range) => ({ from: r.from.toISOString(), to: r.to.toISOStr
 export const historyRoutes = new Hono<AppEnv>()
   .get("/vault/tvl/history", async (c) => {
     const range = parseRange(c.req.query());
-    const series = await tvlHistory(c.get("services").db().db, range);
+    const series = await tvlHistory(c.get("services").reads(), range);
     return ok(c, { ...rangeView(range), ...series });
   })
   .get("/vault/balance/:owner/history", async (c) => {
     const owner = pubkeyParam(c.req.param("owner"), "owner").toBase58();
     const range = parseRange(c.req.query());
-    const series = await balanceHistory(c.get("services").db().db, owner, range);
+    const series = await balanceHistory(c.get("services").reads(), owner, range);
     if (!series) throw new AppError("VAULT_NOT_FOUND", `No vault or balance history for ${owner}`);
     return ok(c, { owner, ...rangeView(range), ...series });
   });

@@ -36,7 +36,7 @@ export const monitorRoutes = new Hono<AppEnv>()
     const q = validate(alertsQuery, c.req.query(), "query");
     const owner = q.owner === undefined ? undefined : pubkeyParam(q.owner, "owner").toBase58();
     return ok(c, {
-      ...(await listAlerts(c.get("services").db().db, { ...q, owner })),
+      ...(await listAlerts(c.get("services").reads(), { ...q, owner })),
       limit: q.limit,
       offset: q.offset,
     });

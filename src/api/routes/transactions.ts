@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { TransactionStatus } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { refreshRequestStatus, requestView } from "../../vault/lifecycle.ts";
+import { refreshRequestStatus, requestView, TERMINAL } from "../../vault/lifecycle.ts";
 import { findRequest } from "../../vault/requests.ts";
 import { relaySigned, trackSignature } from "../../vault/submit.ts";
 import { ok } from "../envelope.ts";
@@ -60,11 +61,12 @@ export const transactionRoutes = new Hono<AppEnv>()
       throw new AppError("VALIDATION_FAILED", "id must be a transaction id (UUID)", { field: "id" });
     }
     const services = c.get("services");
-    const { db } = services.db();
-    const row = await findRequest(db, id);
+    const row = await findRequest(services.reads(), id);
     if (!row) throw new AppError("TRANSACTION_NOT_FOUND", `No transaction ${id}`);
+    // A settled request is served from its row (one HTTP round trip, no pool).
+    if (TERMINAL.includes(row.status as TransactionStatus)) return ok(c, requestView(row));
     // Read-through: a status read also asks the chain, so it is current even between the tracker's alarms.
-    const fresh = await refreshRequestStatus(services, db, row).catch((err) => {
+    const fresh = await refreshRequestStatus(services, services.db().db, row).catch((err) => {
       services.log.warn("status refresh failed; serving stored status", { error: err });
       return row;
     });

@@ -1,0 +1,99 @@
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { jobRuns, reconciliationLogs, vaults } from "../../src/db/schema.ts";
+import type { Bindings } from "../../src/env.ts";
+import { type BatchItem, reconcileBatch } from "../../src/jobs/reconcile-batch.ts";
+import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
+import { backgroundServices } from "../../src/realtime/services.ts";
+import { restrictedDatabaseUrl } from "./hardening-support.ts";
+import { createVault, runJobsNow, type TestVault, withDb } from "./jobs-support.ts";
+
+/** May update cached vaults and job bookkeeping but not write reconciliation_logs: fails between a repair and its log. */
+const noLogsDatabaseUrl = () =>
+  restrictedDatabaseUrl("fault_nologs", [
+    "insert, update on cursors, job_runs, vaults",
+    "usage on all sequences in schema public",
+  ]);
+
+const row = (owner: string) =>
+  withDb(async (db) => (await db.select().from(vaults).where(eq(vaults.owner, owner)))[0] ?? null);
+const logsOf = (owner: string) =>
+  withDb((db) => db.select().from(reconciliationLogs).where(eq(reconciliationLogs.owner, owner)));
+
+/** Reconciles one vault as a batch, with the given database. */
+async function reconcileOne(v: TestVault, DATABASE_URL = env.DATABASE_URL!) {
+  const services = backgroundServices({ ...env, DATABASE_URL } as Bindings, { test: "faults-jobs" });
+  try {
+    const item: BatchItem = {
+      address: v.vaultAddress,
+      tokenAccount: v.tokenAccount.toBase58(),
+      cached: await row(v.owner),
+    };
+    return await reconcileBatch(services, [item], v.slot);
+  } finally {
+    await services.close();
+  }
+}
+
+/** A vault on chain with 5 USDT whose cache row says 1 base unit. */
+async function corruptedVault(): Promise<TestVault> {
+  const v = await createVault(5_000_000n);
+  if (!(await row(v.owner))) await reconcileOne(v);
+  await withDb((db) =>
+    db.update(vaults).set({ totalBalance: 1n, availableBalance: 1n }).where(eq(vaults.owner, v.owner)),
+  );
+  return v;
+}
+
+describe("database faults during jobs", () => {
+  it("a repair whose log cannot be written is rolled back whole; the next run repairs and logs it exactly once", async () => {
+    const v = await corruptedVault();
+    await expect(reconcileOne(v, await noLogsDatabaseUrl())).rejects.toThrow();
+    expect(await row(v.owner)).toMatchObject({ totalBalance: 1n, availableBalance: 1n });
+    expect(await logsOf(v.owner)).toHaveLength(0);
+
+    await expect(reconcileOne(v, "postgres://postgres:x@127.0.0.1:1/none")).rejects.toThrow();
+    expect(await row(v.owner)).toMatchObject({ totalBalance: 1n });
+
+    const repaired = await reconcileOne(v);
+    expect(repaired.figures).toMatchObject({ repaired: 1, differences: 2, failed: 0 });
+    await reconcileOne(v);
+    expect(await row(v.owner)).toMatchObject({ totalBalance: 5_000_000n, availableBalance: 5_000_000n });
+    const logs = await logsOf(v.owner);
+    expect(logs.map((l) => [l.field, l.expected, l.actual, l.repaired]).sort()).toEqual([
+      ["available_balance", 5_000_000n, 1n, true],
+      ["total_balance", 5_000_000n, 1n, true],
+    ]);
+  });
+
+  it("a reconciliation run that meets the failing database is recorded as an error, and a later run completes the repair once", async () => {
+    const v = await corruptedVault();
+    const trigger = `test-db-fault-${crypto.randomUUID().slice(0, 8)}`;
+    // Other files reconcile the same database: a run only counts once it held the lease and met the fault.
+    const walk = { RECONCILIATION_INTERVAL: "1", RECONCILIATION_MAX_BATCHES: "500" };
+    const failingUrl = await noLogsDatabaseUrl();
+    let failed = null as typeof jobRuns.$inferSelect | null;
+    for (let i = 0; i < 40 && !failed; i++) {
+      await runJobsNow([reconciliationJob], trigger, { ...walk, DATABASE_URL: failingUrl });
+      [failed = null] = await withDb((db) =>
+        db
+          .select()
+          .from(jobRuns)
+          .where(and(eq(jobRuns.trigger, trigger), eq(jobRuns.outcome, "error"))),
+      );
+      if (!failed) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(failed?.error).toMatch(/insert into "reconciliation_logs"/);
+    expect(await row(v.owner)).toMatchObject({ totalBalance: 1n });
+    expect(await logsOf(v.owner)).toHaveLength(0);
+
+    // Recovered: the lease was released and the round resumes; the vault is repaired and logged once.
+    for (let i = 0; i < 40 && (await row(v.owner))?.totalBalance !== 5_000_000n; i++) {
+      await runJobsNow([reconciliationJob], `${trigger}-recovered`, walk);
+    }
+    expect(await row(v.owner)).toMatchObject({ totalBalance: 5_000_000n });
+    await runJobsNow([reconciliationJob], `${trigger}-recovered`, walk);
+    expect((await logsOf(v.owner)).map((l) => l.field).sort()).toEqual(["available_balance", "total_balance"]);
+  });
+});
