@@ -40,11 +40,30 @@ function jsonSafe(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Errors are logged by name and message only: driver errors carry whole client objects (and connection strings). */
+/**
+ * Errors are logged by name and message only (driver errors carry whole client objects and connection strings),
+ * plus their cause's, which is where a wrapped database error keeps the real reason and its SQLSTATE. A connection
+ * string's password is masked wherever it appears.
+ */
 export function describeError(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
+  const own = nameAndMessage(err);
+  const cause = typeof err === "object" && err !== null && "cause" in err ? (err as { cause: unknown }).cause : null;
+  if (cause === null || cause === undefined) return own;
+  const inner = nameAndMessage(cause);
+  const code = (cause as { code?: unknown }).code;
+  const sqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? ` [${code}]` : "";
+  return { name: own.name, message: `${own.message}; cause: ${inner.name}: ${inner.message}${sqlState}` };
+}
+
+function nameAndMessage(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name, message: maskPasswords(err.message) };
   if (typeof err === "object" && err !== null && "message" in err) {
-    return { name: "Error", message: String((err as { message: unknown }).message) };
+    return { name: "Error", message: maskPasswords(String((err as { message: unknown }).message)) };
   }
-  return { name: "Error", message: String(err) };
+  return { name: "Error", message: maskPasswords(String(err)) };
+}
+
+/** `scheme://user:password@host` → `scheme://user:***@host`. */
+export function maskPasswords(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, "$1***@");
 }
