@@ -1,12 +1,16 @@
-import { Keypair, type PublicKey, SystemProgram } from "@solana/web3.js";
+import { generateKeyPairSync } from "node:crypto";
+import { Keypair, type PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
 import {
+  ASSOCIATED_TOKEN_PROGRAM_ID,
   associatedTokenAddress,
   depositIx,
-  findVaultAddress,
   initializeVaultIx,
+  TOKEN_PROGRAM_ID,
+  VAULT_SEED,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
 import type { Localnet } from "../localnet/index.ts";
+import { findProgramAddress } from "../localnet/pda.ts";
 
 /** What initialize_vault costs the user: the vault's and its ATA's rent, plus a rent-exempt remainder. */
 const VAULT_CREATION_LAMPORTS = 1_733_040n + 2_039_280n + 1_000_000n;
@@ -27,7 +31,7 @@ export interface LoadedChain {
  * transactions in its history.
  */
 export async function loadChain(localnet: Localnet, opts: { vaults: number; funded: number; backlog: number }) {
-  const { chain, programId, usdtMint } = localnet;
+  const { chain, programId } = localnet;
   const check = (r: ReturnType<typeof chain.submit>) => {
     if (r.meta.err) throw new Error(`load failed: ${JSON.stringify(r.meta.err)} ${r.meta.logMessages.join(" | ")}`);
   };
@@ -36,14 +40,14 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
   const owners: Keypair[] = [];
   let programTransactions = 0;
   for (let i = 0; i < opts.vaults; i += VAULTS_PER_TX) {
-    const users = Array.from({ length: Math.min(VAULTS_PER_TX, opts.vaults - i) }, () => Keypair.generate());
+    const users = Array.from({ length: Math.min(VAULTS_PER_TX, opts.vaults - i) }, newKeypair);
     const ixs = users.flatMap((u) => [
       SystemProgram.transfer({
         fromPubkey: funder.publicKey,
         toPubkey: u.publicKey,
         lamports: VAULT_CREATION_LAMPORTS,
       }),
-      initializeVaultIx({ programId, user: u.publicKey, mint: usdtMint }),
+      initializeVaultFor(localnet, u.publicKey),
     ]);
     check(chain.submit(ixs, [funder, ...users]));
     programTransactions++;
@@ -63,21 +67,65 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
   }
   return {
     owners,
-    vaults: owners.map((o) => findVaultAddress(programId, o.publicKey)[0]),
+    // The same derivation the program made at initialize_vault (memoized there), so this costs nothing.
+    vaults: owners.map((o) => findProgramAddress([VAULT_SEED, o.publicKey.toBytes()], programId)[0]),
     funded,
     programTransactions,
   } satisfies LoadedChain;
 }
 
+/** A keypair from Node's native ed25519 (web3.js's pure-JS key generation was a visible share of the load). */
+function newKeypair(): Keypair {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  const seed = Buffer.from(jwk.d!, "base64url");
+  const publicKey = Buffer.from(jwk.x!, "base64url");
+  return new Keypair({ publicKey, secretKey: Buffer.concat([seed, publicKey]) });
+}
+
+/**
+ * initialize_vault for `user`: the codec's instruction (built once, as a template) with the user's own vault and
+ * token account derived through the localnet's memo, so the program's own derivation at initialize_vault (same
+ * memo) and the vault list at the end cost nothing more.
+ */
+function initializeVaultFor(localnet: Localnet, user: PublicKey): TransactionInstruction {
+  const { programId, usdtMint } = localnet;
+  initTemplate ??= initializeVaultIx({ programId, user, mint: usdtMint });
+  const [vault] = findProgramAddress([VAULT_SEED, user.toBytes()], programId);
+  const [ata] = findProgramAddress(
+    [vault.toBytes(), TOKEN_PROGRAM_ID.toBytes(), usdtMint.toBytes()],
+    ASSOCIATED_TOKEN_PROGRAM_ID,
+  );
+  // Account order of initialize_vault: user, vault, mint, vault token account, system, token, ATA programs.
+  const keys = initTemplate.keys.map((k) => ({ ...k }));
+  keys[0]!.pubkey = user;
+  keys[1]!.pubkey = vault;
+  keys[3]!.pubkey = ata;
+  return new TransactionInstruction({ programId, keys, data: initTemplate.data });
+}
+let initTemplate: TransactionInstruction | null = null;
+
+/** Each owner's deposit instruction, built once by the codec; later deposits only change the amount. */
+const depositTemplates = new WeakMap<Keypair, TransactionInstruction>();
+
 /** A deposit of `amount` base units from the owner's wallet into their vault. */
 export function depositFor(localnet: Localnet, owner: Keypair, amount: bigint) {
   const { programId, usdtMint } = localnet;
-  const [vault] = findVaultAddress(programId, owner.publicKey);
-  return depositIx({
-    programId,
-    user: owner.publicKey,
-    userTokenAccount: associatedTokenAddress(owner.publicKey, usdtMint),
-    vaultTokenAccount: vaultTokenAccountAddress(vault, usdtMint),
-    amount,
-  });
+  const template = depositTemplates.get(owner);
+  if (!template) {
+    const [vault] = findProgramAddress([VAULT_SEED, owner.publicKey.toBytes()], programId);
+    const ix = depositIx({
+      programId,
+      user: owner.publicKey,
+      userTokenAccount: associatedTokenAddress(owner.publicKey, usdtMint),
+      vaultTokenAccount: vaultTokenAccountAddress(vault, usdtMint),
+      amount,
+    });
+    depositTemplates.set(owner, ix);
+    return ix;
+  }
+  // deposit's data: the 8-byte discriminator, then the amount as a little-endian u64.
+  const data = Buffer.from(template.data);
+  data.writeBigUInt64LE(amount, 8);
+  return new TransactionInstruction({ programId, keys: template.keys, data });
 }

@@ -62,6 +62,8 @@ export async function benchIngest(b: Bench) {
     let passes = 0;
     // One pass takes everything after the cursor; another runs only if the node could not return a transaction yet.
     let restarts = 0;
+    // Per-phase milliseconds reported by the passes (summed), to show where a batch's time goes.
+    const phases: Record<string, number> = {};
     const deadline = Date.now() + 300_000;
     while (stored < signatures.length && Date.now() < deadline) {
       passes++;
@@ -69,12 +71,17 @@ export async function benchIngest(b: Bench) {
       const text = await res.text();
       // `wrangler dev` reloads the Worker when a source file changes (others edit the tree): the pass is
       // cursor-driven, so running it again is safe.
-      // A pass killed by the reload keeps the ingestion lease until it expires (60 s); the next pass waits it out.
       if (res.status === 503 && text.includes("restarted")) {
         restarts++;
+        // The reload killed the pass that held the lease: free it instead of waiting out its 60 s.
+        await client.query(
+          `update cursors set state = '{"holder": null, "expiresAt": 0}'::jsonb where name like 'ingest-lease:%'`,
+        );
         continue;
       }
       if (!res.ok) throw new Error(`ingestion pass failed: ${res.status} ${text}`);
+      const pass = JSON.parse(text) as { data?: { result?: { phases?: Record<string, number> } } };
+      for (const [k, v] of Object.entries(pass.data?.result?.phases ?? {})) phases[k] = (phases[k] ?? 0) + v;
       const before = stored;
       stored = await count(client, "select count(*) as n from chain_transactions");
       if (stored === before) await sleep(1_000);
@@ -110,11 +117,13 @@ export async function benchIngest(b: Bench) {
         ratio: exact ? "exact" : `MISMATCH (${stored - signatures.length})`,
       },
     ];
+    b.log(`ingest: ${Math.round(rate)} tx/s; phases (ms) ${JSON.stringify(phases)}`);
     return {
       rows,
       stored,
       onChain: signatures.length,
       ms,
+      phases,
       rpcCalls,
       methods: Object.fromEntries(b.counter.methods),
       naiveRate,

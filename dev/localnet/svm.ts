@@ -6,7 +6,7 @@
  */
 
 import type { TransactionInstruction } from "@solana/web3.js";
-import { Keypair, PublicKey, Transaction } from "@solana/web3.js";
+import { Keypair, PublicKey } from "@solana/web3.js";
 import type { FailedTransactionMetadata, TransactionMetadata } from "litesvm/dist/internal.js";
 import * as internal from "litesvm/dist/internal.js";
 import type { AccountState } from "./program-model.ts";
@@ -107,6 +107,74 @@ export function shortvec(n: number): number[] {
   }
 }
 
+type Meta = { pubkey: PublicKey; isSigner: boolean; isWritable: boolean };
+type Ix = { programId: PublicKey; keys: Meta[]; data: Uint8Array };
+
+/**
+ * A legacy message's bytes for `instructions` paid by `payer`: what web3.js's Transaction.compileMessage +
+ * serialize produce, without their per-key base58 sorting, which dominated the localnet's execution time. Keys:
+ * writable signers (payer first), read-only signers, writable, read-only; programs are read-only non-signers.
+ */
+export function compileLegacy(
+  payer: PublicKey,
+  instructions: Ix[],
+  blockhash: Uint8Array,
+): { message: Buffer; accountKeys: PublicKey[]; signers: number } {
+  const metas = new Map<string, Meta>();
+  const merge = (pubkey: PublicKey, isSigner: boolean, isWritable: boolean) => {
+    const id = pubkey.toBase58();
+    const m = metas.get(id);
+    if (m) {
+      m.isSigner ||= isSigner;
+      m.isWritable ||= isWritable;
+    } else metas.set(id, { pubkey, isSigner, isWritable });
+    return id;
+  };
+  merge(payer, true, true);
+  const compiled = instructions.map((ix) => ({
+    keys: ix.keys.map((k) => merge(k.pubkey, k.isSigner, k.isWritable)),
+    program: merge(ix.programId, false, false),
+    data: ix.data,
+  }));
+  const rank = (m: Meta) => (m.isSigner ? 0 : 2) + (m.isWritable ? 0 : 1);
+  // Stable sort: the payer stays first among writable signers.
+  const ordered = [...metas.entries()].map(([id, m], i) => ({ id, m, i }));
+  ordered.sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i);
+  const index = new Map(ordered.map((o, i) => [o.id, i] as const));
+  const signers = ordered.filter((o) => o.m.isSigner).length;
+  const header = [
+    signers,
+    ordered.filter((o) => o.m.isSigner && !o.m.isWritable).length,
+    ordered.filter((o) => !o.m.isSigner && !o.m.isWritable).length,
+  ];
+  const parts: Uint8Array[] = [
+    Uint8Array.from(header),
+    Uint8Array.from(shortvec(ordered.length)),
+    ...ordered.map((o) => o.m.pubkey.toBytes()),
+    blockhash,
+    Uint8Array.from(shortvec(compiled.length)),
+  ];
+  for (const ix of compiled) {
+    const accounts = ix.keys.map((id) => index.get(id)!);
+    parts.push(Uint8Array.from([index.get(ix.program)!, ...shortvec(accounts.length), ...accounts]));
+    parts.push(Uint8Array.from(shortvec(ix.data.length)), ix.data);
+  }
+  return { message: Buffer.concat(parts), accountKeys: ordered.map((o) => o.m.pubkey), signers };
+}
+
+/** A one-instruction legacy transaction with zeroed signatures (LiteSVM's sigverify is off). */
+export function compileSingle(
+  payer: PublicKey,
+  programId: PublicKey,
+  keys: Meta[],
+  data: Uint8Array,
+  blockhash: Uint8Array,
+): { wire: Buffer; accountKeys: PublicKey[] } {
+  const { message, accountKeys, signers } = compileLegacy(payer, [{ programId, keys, data }], blockhash);
+  const wire = Buffer.concat([Uint8Array.from(shortvec(signers)), new Uint8Array(64 * signers), message]);
+  return { wire, accountKeys };
+}
+
 /** The LiteSVM instance plus the helpers the engine needs. */
 export class Svm {
   readonly inner: internal.LiteSvm;
@@ -171,15 +239,20 @@ export class Svm {
    */
   runInstruction(ix: TransactionInstruction, signers: Set<string>): { result: SvmResult; keys: PublicKey[] } {
     const keys = ix.keys.map((k) => ({ ...k, isSigner: signers.has(k.pubkey.toBase58()) }));
-    const tx = new Transaction({ feePayer: this.internalPayer, recentBlockhash: this.inner.latestBlockhash() });
-    tx.add({ programId: ix.programId, keys, data: ix.data });
-    const msg = tx.compileMessage();
-    const n = msg.header.numRequiredSignatures;
-    const wire = Buffer.concat([Buffer.from(shortvec(n)), Buffer.alloc(64 * n), msg.serialize()]);
+    const { wire, accountKeys } = compileSingle(this.internalPayer, ix.programId, keys, ix.data, this.blockhash());
     const before = this.getAccount(this.internalPayer);
     const result = toResult(this.inner.sendLegacyTransaction(wire));
     this.setAccount(this.internalPayer, before);
-    return { result, keys: msg.accountKeys };
+    return { result, keys: accountKeys };
+  }
+
+  private blockhashCache: { text: string; bytes: Uint8Array } | null = null;
+
+  /** LiteSVM's latest blockhash as bytes (decoded once per blockhash). */
+  private blockhash(): Uint8Array {
+    const text = this.inner.latestBlockhash();
+    if (this.blockhashCache?.text !== text) this.blockhashCache = { text, bytes: new PublicKey(text).toBytes() };
+    return this.blockhashCache.bytes;
   }
 
   /** Keeps LiteSVM's Clock sysvar in step with the localnet's slot clock. */

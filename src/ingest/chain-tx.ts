@@ -80,11 +80,22 @@ interface RpcTransaction {
   } | null;
 }
 
+/** getTransaction calls per JSON-RPC batch request (providers cap batch sizes; 100 is widely accepted). */
+export const RPC_BATCH = 100;
+
 /**
- * Fetches transactions in one JSON-RPC batch at `confirmed` (a node defaults to finalized otherwise). The result
- * has one entry per signature, in order: the transaction, or null when the node does not have it yet (or refused).
+ * Fetches transactions at `confirmed` (a node defaults to finalized otherwise), RPC_BATCH calls per JSON-RPC batch
+ * request, the requests in parallel. The result has one entry per signature, in order: the transaction, or null
+ * when the node does not have it yet (or refused).
  */
 export async function fetchTransactions(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
+  const parts: string[][] = [];
+  for (let i = 0; i < signatures.length; i += RPC_BATCH) parts.push(signatures.slice(i, i + RPC_BATCH));
+  const fetched = await Promise.all(parts.map((part) => fetchBatch(rpc, part)));
+  return fetched.flat();
+}
+
+async function fetchBatch(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
   const calls: RpcRequest[] = signatures.map((sig) => ({
     method: "getTransaction",
     params: [sig, { encoding: "base64", commitment: "confirmed", maxSupportedTransactionVersion: 0 }],

@@ -111,28 +111,33 @@ export function balanceData(v: VaultState): Record<string, unknown> {
   };
 }
 
+/** Owner hubs called at once: each owner gets one call per batch, so only the per-owner order matters. */
+const PUBLISH_CONCURRENCY = 32;
+
 /**
- * Hands the events to each owner's hub (8 at a time). The batch is already committed, so a hub that cannot be
- * reached is logged, not retried forever; the owner's history and a reconnect snapshot still show the change.
+ * Hands the events to each owner's hub (up to PUBLISH_CONCURRENCY calls in flight). The batch is already committed,
+ * so a hub that cannot be reached is logged, not retried forever; the owner's history and a reconnect snapshot
+ * still show the change.
  */
 export async function publishAll(env: Bindings, log: Logger, byOwner: Map<string, OwnerEvent[]>): Promise<number> {
   const entries = [...byOwner.entries()];
   let failed = 0;
-  for (let i = 0; i < entries.length; i += 8) {
-    await Promise.all(
-      entries.slice(i, i + 8).map(async ([owner, events]) => {
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const [owner, events] = entries[next++]!;
+      try {
+        await publishToOwner(env, owner, events);
+      } catch (err) {
         try {
           await publishToOwner(env, owner, events);
-        } catch (err) {
-          try {
-            await publishToOwner(env, owner, events);
-          } catch {
-            failed++;
-            log.warn("could not publish to owner hub", { owner, events: events.length, error: err });
-          }
+        } catch {
+          failed++;
+          log.warn("could not publish to owner hub", { owner, events: events.length, error: err });
         }
-      }),
-    );
-  }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, entries.length) }, worker));
   return failed;
 }

@@ -33,13 +33,20 @@ export async function readVaultStates(
   minSlot: bigint,
 ): Promise<Map<string, VaultState>> {
   const out = new Map<string, VaultState>();
-  for (let i = 0; i < addresses.length; i += 50) {
-    const chunk = addresses.slice(i, i + 50).map((a) => new PublicKey(a));
-    const atas = chunk.map((v) => vaultTokenAccountAddress(v, mint));
-    const { slot, accounts } = await getAccounts(rpc, [...chunk, ...atas], {
-      commitment: "confirmed",
-      minContextSlot: Number(minSlot),
-    });
+  const chunks: PublicKey[][] = [];
+  for (let i = 0; i < addresses.length; i += 50) chunks.push(addresses.slice(i, i + 50).map((a) => new PublicKey(a)));
+  // The chunks are independent reads (each at its own slot, none older than minSlot): in parallel.
+  const reads = await Promise.all(
+    chunks.map(async (chunk) => {
+      const atas = chunk.map((v) => tokenAccountOf(v, mint));
+      const read = await getAccounts(rpc, [...chunk, ...atas], {
+        commitment: "confirmed",
+        minContextSlot: Number(minSlot),
+      });
+      return { chunk, atas, ...read };
+    }),
+  );
+  for (const { chunk, atas, slot, accounts } of reads) {
     chunk.forEach((address, j) => {
       const account = accounts[j];
       if (!account?.owner.equals(programId)) return;
@@ -66,4 +73,19 @@ export async function readVaultStates(
     });
   }
   return out;
+}
+
+/** Vault → canonical token account, remembered: the derivation (sha256 + an on-curve check per bump) is pure. */
+const tokenAccounts = new Map<string, PublicKey>();
+
+function tokenAccountOf(vault: PublicKey, mint: PublicKey): PublicKey {
+  const key = `${vault.toBase58()}:${mint.toBase58()}`;
+  let ata = tokenAccounts.get(key);
+  if (!ata) {
+    ata = vaultTokenAccountAddress(vault, mint);
+    // Bounded: a long-lived isolate must not grow without end.
+    if (tokenAccounts.size >= 50_000) tokenAccounts.clear();
+    tokenAccounts.set(key, ata);
+  }
+  return ata;
 }

@@ -2,13 +2,15 @@
  * Watchdog for the program's known holes (vault-program.md §8), run on every committed ingestion batch. Each
  * alert is raised once for its cause (dedup key) and pushed as `alert` to the affected owners.
  */
+
+import { and, inArray, ne } from "drizzle-orm";
 import { getAccounts } from "../chain/accounts.ts";
 import { decodeVaultAuthority, findVaultAuthorityAddress } from "../chain/program/index.ts";
-import { vaults } from "../db/schema.ts";
+import { alerts, vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import type { BatchResult } from "../ingest/store.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
-import { type AlertInput, raiseAlert, resolveAlert } from "./alerts.ts";
+import { type AlertInput, raiseAlert } from "./alerts.ts";
 
 type Candidate = AlertInput & { notify: string[] | "all" };
 
@@ -125,17 +127,18 @@ async function authorizedList(services: Services): Promise<Set<string>> {
 
 /**
  * Vaults the batch changed whose recorded total exceeds their token account's amount (bug §8.2 or a loss). The
- * condition keys the alert, so it fires once while it lasts and is resolved when the amounts agree again.
+ * condition keys the alert, so it fires once while it lasts and is resolved when the amounts agree again (for the
+ * whole batch in one statement: one UPDATE per vault was the watchdog's main cost).
  */
 async function tokenShortfalls(services: Services, result: BatchResult): Promise<Candidate[]> {
   const out: Candidate[] = [];
-  const { db } = services.db();
+  const cleared: string[] = [];
   for (const v of result.vaults) {
     // Recorded total and token amount come from one getMultipleAccounts (same slot): no false alarm from a race.
     if (v.tokenAmount === null) continue;
     const key = `balance_exceeds_tokens:${v.owner}`;
     if (v.totalBalance <= v.tokenAmount) {
-      await resolveAlert(db, key);
+      cleared.push(key);
       continue;
     }
     out.push({
@@ -147,6 +150,14 @@ async function tokenShortfalls(services: Services, result: BatchResult): Promise
       details: { recorded: v.totalBalance.toString(), tokens: v.tokenAmount.toString(), slot: v.slot.toString() },
       notify: [v.owner],
     });
+  }
+  if (cleared.length > 0) {
+    // What resolveAlert does, for every cleared key at once.
+    await services
+      .db()
+      .db.update(alerts)
+      .set({ status: "resolved", resolvedAt: new Date() })
+      .where(and(inArray(alerts.dedupKey, cleared), ne(alerts.status, "resolved")));
   }
   return out;
 }

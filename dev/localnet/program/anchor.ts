@@ -16,6 +16,7 @@ import {
   type VaultAuthority,
   type VaultErrorName,
 } from "../../../src/chain/program/index.ts";
+import { createProgramAddress } from "../pda.ts";
 import type { AccountState, InstructionAccount, InvokeContext } from "../program-model.ts";
 import { ProgramFailure } from "../program-model.ts";
 
@@ -198,12 +199,8 @@ export function checkMut(f: Loaded): void {
 /** `seeds = [...], bump = <stored>`: create_program_address with the stored bump; 2006 on any mismatch. */
 export function checkSeeds(f: Loaded, seeds: Uint8Array[], bump: number, ctx: InvokeContext): void {
   ctx.consumeUnits(1_500); // the create_program_address syscall's cost
-  let pda: PublicKey;
-  try {
-    pda = PublicKey.createProgramAddressSync([...seeds, Uint8Array.of(bump)], ctx.programId);
-  } catch {
-    throw new AnchorFailure("ConstraintSeeds", { account: f.name });
-  }
+  const pda = createProgramAddress([...seeds, Uint8Array.of(bump)], ctx.programId);
+  if (!pda) throw new AnchorFailure("ConstraintSeeds", { account: f.name });
   if (!pda.equals(f.key)) throw new AnchorFailure("ConstraintSeeds", { account: f.name }, [f.key, pda]);
 }
 

@@ -3,8 +3,9 @@
  * Token programs (in LiteSVM) do the work and produce the errors.
  */
 import { createTransferInstruction } from "@solana/spl-token";
-import { PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
+import { type PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
 import { ASSOCIATED_TOKEN_PROGRAM_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../../src/chain/program/index.ts";
+import { findProgramAddress } from "../pda.ts";
 import type { InvokeContext } from "../program-model.ts";
 import { AnchorFailure, checkMut, type Loaded } from "./anchor.ts";
 
@@ -20,7 +21,7 @@ export function initPdaAccount(
   seeds: Uint8Array[],
   space: number,
 ): number {
-  const [pda, bump] = PublicKey.findProgramAddressSync(seeds, ctx.programId);
+  const [pda, bump] = findProgramAddress(seeds, ctx.programId);
   ctx.consumeUnits(1_500 * (256 - bump)); // find_program_address charges one create_program_address per try
   if (!pda.equals(f.key)) throw new AnchorFailure("ConstraintSeeds", { account: f.name }, [f.key, pda]);
   const current = ctx.getAccount(f.key)?.lamports ?? 0n;
