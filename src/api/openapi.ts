@@ -242,10 +242,10 @@ const routes: DocumentedRoute[] = [
     method: "get",
     path: "/ws/{owner}",
     summary:
-      "WebSocket of the owner's events: messages { event, data, timestamp, seq }; a snapshot on connect; ?since=<seq> replays missed events (or sends resync). An invalid owner is closed with 4400",
+      "WebSocket of the owner's events: messages { event, data, timestamp, seq }; a snapshot on connect; ?since=<seq> replays missed events (or sends resync). The first connection subscribes the owner (events are recorded for subscribed owners only, so an older since gets resync). An invalid owner is closed with 4400",
     tag: "realtime",
     success: 101,
-    errors: ["UPGRADE_REQUIRED", "RATE_LIMITED"],
+    errors: ["UPGRADE_REQUIRED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"],
   },
 ];
 

@@ -275,3 +275,13 @@ export const jobRuns = pgTable(
     index("job_runs_job_time").on(t.job, t.startedAt.desc()),
   ],
 );
+
+/**
+ * Owners that have opened a WebSocket at least once. Ingestion publishes to these owners' hubs only: a Durable Object
+ * is never created for an owner nobody listens to (their events are in `transactions` and the snapshot anyway).
+ */
+export const socketSubscribers = pgTable("socket_subscribers", {
+  owner: varchar("owner", { length: 44 }).primaryKey(),
+  firstConnectedAt: timestamp("first_connected_at", { withTimezone: true }).notNull().defaultNow(),
+  lastConnectedAt: timestamp("last_connected_at", { withTimezone: true }).notNull().defaultNow(),
+});

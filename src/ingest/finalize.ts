@@ -72,6 +72,6 @@ export async function finalizePass(env: Bindings, services: Services, limit = 25
     });
     byOwner.set(r.vaultOwner, list);
   }
-  await publishAll(env, services.log, byOwner);
+  await publishAll(env, services, byOwner);
   return new Set(rows.map((r) => r.signature)).size;
 }

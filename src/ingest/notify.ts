@@ -1,6 +1,7 @@
 /** What each owner's sockets are told after a batch commits. Amounts are decimal strings (exact, JSON-safe). */
-import type { Bindings } from "../env.ts";
-import type { Logger } from "../lib/log.ts";
+import { inArray } from "drizzle-orm";
+import { socketSubscribers } from "../db/schema.ts";
+import type { Bindings, Services } from "../env.ts";
 import { type OwnerEvent, publishToOwner } from "../realtime/publish.ts";
 import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
 import type { VaultState } from "./vault-state.ts";
@@ -114,13 +115,45 @@ export function balanceData(v: VaultState): Record<string, unknown> {
 /** Owner hubs called at once: each owner gets one call per batch, so only the per-owner order matters. */
 const PUBLISH_CONCURRENCY = 32;
 
+/** Owners looked up per statement when filtering by subscription. */
+const OWNERS_PER_QUERY = 1_000;
+
 /**
- * Hands the events to each owner's hub (up to PUBLISH_CONCURRENCY calls in flight). The batch is already committed,
- * so a hub that cannot be reached is logged, not retried forever; the owner's history and a reconnect snapshot
- * still show the change.
+ * The owners among `owners` that have ever opened a socket. When the lookup fails every owner counts as
+ * subscribed: a hub call too many costs little, a skipped one would leave a listening socket silent.
  */
-export async function publishAll(env: Bindings, log: Logger, byOwner: Map<string, OwnerEvent[]>): Promise<number> {
-  const entries = [...byOwner.entries()];
+export async function subscribedOwners(services: Pick<Services, "reads" | "log">, owners: string[]) {
+  const out = new Set<string>();
+  try {
+    for (let i = 0; i < owners.length; i += OWNERS_PER_QUERY) {
+      const rows = await services
+        .reads()
+        .select({ owner: socketSubscribers.owner })
+        .from(socketSubscribers)
+        .where(inArray(socketSubscribers.owner, owners.slice(i, i + OWNERS_PER_QUERY)));
+      for (const r of rows) out.add(r.owner);
+    }
+    return out;
+  } catch (err) {
+    services.log.warn("subscriptions unreadable; publishing to every owner", { error: err });
+    return new Set(owners);
+  }
+}
+
+/**
+ * Hands the events to the hubs of the owners that listen (up to PUBLISH_CONCURRENCY calls in flight); an owner who
+ * never opened a socket gets no hub — their history and a first connection's snapshot show the change. The batch is
+ * already committed, so a hub that cannot be reached is logged, not retried forever. Returns the failed count.
+ */
+export async function publishAll(
+  env: Bindings,
+  services: Pick<Services, "reads" | "log">,
+  byOwner: Map<string, OwnerEvent[]>,
+): Promise<number> {
+  const { log } = services;
+  if (byOwner.size === 0) return 0;
+  const listening = await subscribedOwners(services, [...byOwner.keys()]);
+  const entries = [...byOwner.entries()].filter(([owner]) => listening.has(owner));
   let failed = 0;
   let next = 0;
   const worker = async () => {

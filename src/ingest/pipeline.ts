@@ -131,7 +131,7 @@ async function ingestPass(
         const cursorAt = { name, signature: last.signature, slot: last.slot };
         const { byOwner } = await applyBatch(env, services, batch, "poll", cursorAt, phases);
         await phase(phases, "waitPublish", () => publishing);
-        publishing = phase(phases, "publish", () => publishAll(env, services.log, byOwner));
+        publishing = phase(phases, "publish", () => publishAll(env, services, byOwner));
         // Renewing costs two statements: every few seconds is plenty for a 60-second lease.
         if (Date.now() - renewedAt > LEASE_RENEW_MS) {
           await renew();
@@ -218,7 +218,7 @@ async function processBatch(
   source: "poll" | "webhook",
 ): Promise<BatchResult> {
   const { result, byOwner } = await applyBatch(env, services, await decodeAndRead(services, txs), source);
-  await publishAll(env, services.log, byOwner);
+  await publishAll(env, services, byOwner);
   return result;
 }
 

@@ -1,7 +1,8 @@
 import { asc, sql } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
-import { publishToOwner } from "../realtime/publish.ts";
+import { publishAll } from "../ingest/notify.ts";
+import type { OwnerEvent } from "../realtime/publish.ts";
 import {
   type BatchFigures,
   type BatchItem,
@@ -158,8 +159,10 @@ function addFigures(into: BatchFigures, add: BatchFigures): void {
   for (const key of Object.keys(into) as (keyof BatchFigures)[]) into[key] += add[key];
 }
 
-/** Best effort: a hub that is down must not fail reconciliation, so each push is logged and forgotten. */
+/** Best effort: a hub that is down must not fail reconciliation, so the pushes are logged and forgotten. */
 function pushBalanceUpdates(env: Bindings, ctx: JobContext, services: Services, repaired: Repaired[]): void {
+  if (repaired.length === 0) return;
+  const byOwner = new Map<string, OwnerEvent[]>();
   for (const r of repaired) {
     const data = {
       owner: r.owner,
@@ -169,10 +172,11 @@ function pushBalanceUpdates(env: Bindings, ctx: JobContext, services: Services, 
       slot: r.slot,
       source: "reconciliation",
     };
-    ctx.waitUntil(
-      publishToOwner(env, r.owner, [{ event: "balance_update", data }]).catch((err) =>
-        services.log.warn("reconciliation: balance_update push failed", { owner: r.owner, error: err }),
-      ),
-    );
+    byOwner.set(r.owner, [{ event: "balance_update", data }]);
   }
+  ctx.waitUntil(
+    publishAll(env, services, byOwner).catch((err) =>
+      services.log.warn("reconciliation: balance_update push failed", { owners: byOwner.size, error: err }),
+    ),
+  );
 }

@@ -12,6 +12,7 @@ export interface StoredEvent {
 /** Events kept for `?since=` replay; an older `since` gets a "resync" message instead. */
 export const RETAINED_EVENTS = 1_000;
 const SEQ_KEY = "seq";
+const GAP_KEY = "gap";
 const EVENT_PREFIX = "event:";
 // DO storage takes at most 128 keys per put/delete call.
 const KEYS_PER_CALL = 128;
@@ -66,4 +67,19 @@ async function prune(storage: DurableObjectStorage, newest: number): Promise<voi
 export async function eventsAfter(storage: DurableObjectStorage, after: number): Promise<StoredEvent[]> {
   const listed = await storage.list<StoredEvent>({ prefix: EVENT_PREFIX, start: eventKey(after + 1) });
   return [...listed.values()];
+}
+
+/**
+ * Marks that events up to now may be missing from the log (they were not published while nobody had subscribed):
+ * a `since` at or before this seq cannot be replayed exactly. Returns the mark.
+ */
+export async function markGap(storage: DurableObjectStorage): Promise<number> {
+  const at = await latestSeq(storage);
+  await storage.put(GAP_KEY, at);
+  return at;
+}
+
+/** The last gap mark (null when the log never had one). */
+export async function gapSeq(storage: DurableObjectStorage): Promise<number | null> {
+  return (await storage.get<number>(GAP_KEY)) ?? null;
 }

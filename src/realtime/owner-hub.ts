@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
-import { appendEvents } from "./event-log.ts";
+import { appendEvents, markGap } from "./event-log.ts";
 import type { OwnerEvent } from "./publish.ts";
 import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
 import { backgroundServices } from "./services.ts";
@@ -59,6 +59,8 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     }
     const sinceParam = url.searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
+    // First connection of this owner: ingestion did not publish here before, so older seqs cannot be replayed.
+    if (request.headers.get("x-log-gap") === "1") await markGap(this.ctx.storage);
     this.ctx.acceptWebSocket(server, [owner]);
     server.serializeAttachment({
       owner,

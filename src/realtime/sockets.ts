@@ -2,7 +2,7 @@
 import { eq } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
-import { eventsAfter, latestSeq, oldestSeq, type StoredEvent } from "./event-log.ts";
+import { eventsAfter, gapSeq, latestSeq, oldestSeq, type StoredEvent } from "./event-log.ts";
 import { backgroundServices } from "./services.ts";
 
 /** What survives hibernation with each socket. */
@@ -38,14 +38,23 @@ export async function bringUpToDate(
   let from = atConnect;
   if (since !== null) {
     const oldest = await oldestSeq(storage);
-    const lost = since > atConnect || (oldest !== null && since < oldest - 1) || (oldest === null && since < atConnect);
+    const gap = await gapSeq(storage);
+    const lost =
+      since > atConnect ||
+      (oldest !== null && since < oldest - 1) ||
+      (oldest === null && since < atConnect) ||
+      (gap !== null && since <= gap);
     if (lost) {
       ws.send(
         control(
           "resync",
           {
             reason:
-              since > atConnect ? "since is ahead of this hub's log" : "events after since are no longer retained",
+              since > atConnect
+                ? "since is ahead of this hub's log"
+                : gap !== null && since <= gap
+                  ? "events after since were not recorded (no subscription then)"
+                  : "events after since are no longer retained",
             since,
             oldestSeq: oldest,
             latestSeq: atConnect,

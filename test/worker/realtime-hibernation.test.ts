@@ -1,14 +1,19 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Keypair } from "@solana/web3.js";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { lockCollateralIx } from "../../src/chain/program/index.ts";
+import { socketSubscribers } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { RETAINED_EVENTS } from "../../src/realtime/event-log.ts";
 import { ownerHub } from "../../src/realtime/owner-hub.ts";
 import { publishToOwner } from "../../src/realtime/publish.ts";
 import { eventually, fundedWallet } from "./chain.ts";
-import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault } from "./ingest-support.ts";
+import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
+
+const subscriberRow = (owner: string) =>
+  withDb((db) => db.select().from(socketSubscribers).where(eq(socketSubscribers.owner, owner)));
 
 const hub = (owner: string) => ownerHub(env as Bindings, owner);
 
@@ -57,6 +62,10 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
 
   it(`keeps the last ${RETAINED_EVENTS} events: an older since gets resync, a recent one an exact replay`, async () => {
     const owner = Keypair.generate().publicKey.toBase58();
+    // Subscribe first: events are recorded for owners that have connected once.
+    const first = await openSocket(owner);
+    await first.waitFor((m) => m.some((x) => x.event === "snapshot"));
+    first.ws.close(1000, "done");
     const total = RETAINED_EVENTS + 150;
     const batch = Array.from({ length: total }, (_, i) => ({
       event: "alert" as const,
@@ -88,5 +97,36 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     const beyond = await openSocket(owner, `?since=${total - RETAINED_EVENTS - 1}`);
     await beyond.waitFor((m) => m.some((x) => x.event === "resync"));
     for (const s of [stale, recent, edge, beyond]) s.ws.close(1000, "done");
+  });
+
+  it("creates no hub for an owner who never connected; the first connection subscribes, and older seqs get resync", async () => {
+    const { owner, vault } = await walletWithVault(1_000_000n);
+    const signer = await fundedWallet();
+    const before = await sendDirect(
+      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 7n })],
+      signer,
+    );
+    await confirmed(before);
+    await ingestPass();
+    const hubId = env.OWNER_HUB.idFromName(owner).toString();
+    expect((await listDurableObjectIds(env.OWNER_HUB)).map((id) => id.toString())).not.toContain(hubId);
+    expect(await subscriberRow(owner)).toHaveLength(0);
+
+    const socket = await openSocket(owner, "?since=0");
+    await socket.waitFor((m) => m.some((x) => x.event === "resync"));
+    expect(socket.of("resync")[0]!.data.reason).toMatch(/not recorded/);
+    // The snapshot already reflects the lock ingested before the first connection.
+    expect(socket.of("snapshot")[0]!.data.balances).toMatchObject({ lockedBalance: "7" });
+    expect(await subscriberRow(owner)).toHaveLength(1);
+
+    const after = await sendDirect(
+      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 8n })],
+      signer,
+    );
+    await confirmed(after);
+    await ingestPass();
+    await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === after));
+    expect(socket.of("collateral_locked").map((m) => m.data.signature)).toEqual([after]);
+    socket.ws.close(1000, "done");
   });
 });
