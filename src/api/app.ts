@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { RpcUnavailableError } from "../chain/rpc.ts";
 import { ConfigError } from "../config.ts";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
 import { fail } from "./envelope.ts";
@@ -62,6 +63,11 @@ export function createApp(): Hono<AppEnv> {
     if (err instanceof RpcUnavailableError) {
       c.get("services")?.log.warn("rpc unavailable", { error: err });
       return fail(c, "UPSTREAM_UNAVAILABLE", "The Solana RPC is unavailable; try again shortly");
+    }
+    if (isDatabaseUnavailable(err)) {
+      c.get("services")?.log.warn("database unavailable", { error: err });
+      c.header("retry-after", "1");
+      return fail(c, "SERVICE_UNAVAILABLE", "The database is unavailable or at capacity; retry shortly");
     }
     if (err instanceof HTTPException && err.status === 413) {
       return fail(c, "PAYLOAD_TOO_LARGE", "Request body is too large");
