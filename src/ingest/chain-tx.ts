@@ -35,34 +35,57 @@ export interface ChainTx {
   instructions: ExecutedInstruction[];
 }
 
-const PAGE_LIMIT = 1000;
+/** getSignaturesForAddress returns at most 1,000 signatures per call. */
+export const PAGE_LIMIT = 1000;
+
+export interface WalkOptions {
+  /** Start below this signature (exclusive); null starts at the newest. */
+  before: string | null;
+  /** Stop at this signature (exclusive): the ingestion cursor; null walks to the start of history. */
+  until: string | null;
+  /** Signatures per page (≤ 1,000). */
+  pageSize?: number;
+  /** Pages one walk may read; a longer stretch is left for the next walk (see `metUntil`). */
+  maxPages?: number;
+}
+
+export interface Walk {
+  /** Oldest first. */
+  signatures: SignatureInfo[];
+  /** True when a page came back short: the walk reached `until` (or the start of history), so nothing is missing. */
+  metUntil: boolean;
+}
 
 /**
- * Every signature of `address` newer than `until` (exclusive), oldest first. Pages are walked back with `before`
- * until a page comes back short, i.e. the walk met `until` (or the start of history): nothing in between is skipped.
+ * Signatures of `address` between `until` and `before`, walked back page by page until a page comes back short
+ * (the walk met `until`) or `maxPages` pages were read. Nothing inside the walked stretch is skipped.
  */
-export async function signaturesSince(
-  rpc: SolanaRpc,
-  address: PublicKey,
-  until: string | null,
-): Promise<SignatureInfo[]> {
+export async function walkSignatures(rpc: SolanaRpc, address: PublicKey, opts: WalkOptions): Promise<Walk> {
+  const pageSize = opts.pageSize ?? PAGE_LIMIT;
+  const maxPages = opts.maxPages ?? Number.POSITIVE_INFINITY;
   const out: SignatureInfo[] = [];
-  let before: string | undefined;
-  for (;;) {
+  let before = opts.before ?? undefined;
+  for (let pages = 0; pages < maxPages; pages++) {
     const page = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
       address.toBase58(),
       {
-        limit: PAGE_LIMIT,
+        limit: pageSize,
         commitment: "confirmed",
         ...(before ? { before } : {}),
-        ...(until ? { until } : {}),
+        ...(opts.until ? { until: opts.until } : {}),
       },
     ]);
     out.push(...page);
-    if (page.length < PAGE_LIMIT) break;
+    if (page.length < pageSize) return { signatures: out.reverse(), metUntil: true };
     before = page[page.length - 1]!.signature;
   }
-  return out.reverse();
+  // Every page came back full: the stretch may end exactly here. One signature more tells (without it, a stretch of
+  // exactly maxPages × pageSize would never count as met, and would be walked again and again).
+  const probe = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+    address.toBase58(),
+    { limit: 1, commitment: "confirmed", before, ...(opts.until ? { until: opts.until } : {}) },
+  ]);
+  return { signatures: out.reverse(), metUntil: probe.length === 0 };
 }
 
 interface RpcTransaction {

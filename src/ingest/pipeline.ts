@@ -1,11 +1,12 @@
 /** The ingestion pipeline: cursor → signatures → transactions → decode → one DB transaction per batch → push. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
 import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { watchBatch } from "../monitor/watchdog.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
 import type { ChainTx } from "./chain-tx.ts";
-import { fetchTransactions, signaturesSince } from "./chain-tx.ts";
+import { fetchTransactions, walkSignatures } from "./chain-tx.ts";
 import { type DecodedTx, decodeTx, instructionVaults } from "./decode.ts";
 import { acquireLease, releaseLease } from "./lease.ts";
 import { batchEvents, publishAll } from "./notify.ts";
@@ -22,7 +23,27 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Called after each batch commits, with the number of transactions it held. */
   onBatch?: (transactions: number) => void;
+  /** Signatures per getSignaturesForAddress page (default 1,000, the RPC's maximum). */
+  pageSize?: number;
+  /**
+   * Pages one pass may walk (default 20, i.e. 20,000 signatures): a longer backlog — a first start against a
+   * program with a long history, or a long outage — is walked over several passes, never held whole in memory.
+   */
+  maxPages?: number;
+  /**
+   * Name of the ingestion stream: its cursor and lease are `ingest:<stream>` and `ingest-lease:<stream>` (default:
+   * the program id). A second stream (e.g. against another cluster) never moves the first one's cursor.
+   */
+  stream?: string;
 }
+
+/** What the cursor row keeps besides the position: where unfinished walks stopped (newest segment first). */
+interface StreamState {
+  /** Stack of walk frontiers: the next walk starts below the last one; emptied oldest segment first. */
+  frontiers?: string[];
+}
+
+const DEFAULT_MAX_PAGES = 20;
 
 export interface IngestFigures {
   signatures: number;
@@ -31,6 +52,8 @@ export interface IngestFigures {
   complete: boolean;
   /** True when another pass held the ingestion lease, so this one did nothing. */
   busy?: boolean;
+  /** Stretches of the backlog walked but not yet ingested (more than one pass's walk behind). */
+  pendingSegments?: number;
   /** Milliseconds spent per phase over the pass (summed over batches). */
   phases?: Record<string, number>;
 }
@@ -56,9 +79,13 @@ function leaseName(programId: string): string {
 }
 
 /** Runs `work` while holding the ingestion lease; null when another pass holds it. */
-async function withLease<T>(services: Services, work: (renew: () => Promise<void>) => Promise<T>): Promise<T | null> {
+async function withLease<T>(
+  services: Services,
+  work: (renew: () => Promise<void>) => Promise<T>,
+  stream?: string,
+): Promise<T | null> {
   const { db } = services.db();
-  const name = leaseName(services.config.programId.toBase58());
+  const name = leaseName(stream ?? services.config.programId.toBase58());
   const holder = crypto.randomUUID();
   if (!(await acquireLease(db, name, holder))) return null;
   try {
@@ -86,7 +113,7 @@ export async function ingestFromCursor(
   services: Services,
   opts: IngestOptions = {},
 ): Promise<IngestFigures> {
-  const figures = await withLease(services, (renew) => ingestPass(env, services, opts, renew));
+  const figures = await withLease(services, (renew) => ingestPass(env, services, opts, renew), opts.stream);
   return figures ?? { signatures: 0, committed: 0, batches: 0, complete: false, busy: true };
 }
 
@@ -98,13 +125,43 @@ async function ingestPass(
 ): Promise<IngestFigures> {
   const { config, rpc } = services;
   const { db } = services.db();
-  const name = cursorName(config.programId.toBase58());
+  const name = cursorName(opts.stream ?? config.programId.toBase58());
   const [cursor] = await db.select().from(cursors).where(eq(cursors.name, name)).limit(1);
+  const frontiers = ((cursor?.state ?? {}) as StreamState).frontiers ?? [];
   const phases: Phases = {};
-  const signatures = await phase(phases, "signatures", () =>
-    signaturesSince(rpc, config.programId, cursor?.signature ?? null),
+  // Walk from the newest (or from below the last frontier) back to the cursor, at most maxPages pages.
+  const walk = await phase(phases, "signatures", () =>
+    walkSignatures(rpc, config.programId, {
+      before: frontiers.at(-1) ?? null,
+      until: cursor?.signature ?? null,
+      pageSize: opts.pageSize,
+      maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES,
+    }),
   );
-  const figures: IngestFigures = { signatures: signatures.length, committed: 0, batches: 0, complete: true, phases };
+  const { signatures } = walk;
+  if (!walk.metUntil) {
+    // Too far behind for one walk: nothing can be committed before the stretch down to the cursor is known (there
+    // would be a hole behind it). Remember where this walk stopped; the next pass walks on from there, and the
+    // stretches are then ingested oldest first, each re-walked (it is at most maxPages long) when its turn comes.
+    const oldest = signatures[0]!.signature;
+    await saveFrontiers(db, name, [...frontiers, oldest]);
+    return {
+      signatures: signatures.length,
+      committed: 0,
+      batches: 0,
+      complete: false,
+      phases,
+      pendingSegments: frontiers.length + 1,
+    };
+  }
+  const figures: IngestFigures = {
+    signatures: signatures.length,
+    committed: 0,
+    batches: 0,
+    complete: true,
+    phases,
+    pendingSegments: frontiers.length,
+  };
   const size = opts.batchSize ?? DEFAULT_BATCH;
   const chunks: string[][] = [];
   for (let i = 0; i < signatures.length; i += size) chunks.push(signatures.slice(i, i + size).map((s) => s.signature));
@@ -152,7 +209,21 @@ async function ingestPass(
   } finally {
     await publishing;
   }
+  if (figures.complete && frontiers.length > 0) {
+    // This stretch is in: the next walk ingests the one above it (and, once none is left, from the newest).
+    await saveFrontiers(db, name, frontiers.slice(0, -1));
+    figures.pendingSegments = frontiers.length - 1;
+  }
   return figures;
+}
+
+/** Stores the frontier stack in the cursor row (created without a position on a first start). */
+async function saveFrontiers(db: Database, name: string, frontiers: string[]): Promise<void> {
+  const state: StreamState = { frontiers };
+  await db
+    .insert(cursors)
+    .values({ name, state })
+    .onConflictDoUpdate({ target: cursors.name, set: { state, updatedAt: sql`now()` } });
 }
 
 /** A batch read from the chain and decoded, with its vaults re-read; `missing` is the first absent index or -1. */
