@@ -4,18 +4,15 @@
  * figure side by side with its baseline in the same run. Prints a Markdown table and writes bench-results/.
  */
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startLocalnet } from "../localnet/index.ts";
-import { applyMigrations } from "../migrate.ts";
+import { stackVars, startStack } from "../local-stack.ts";
 import { freePort } from "../ports.ts";
 import { DEV_DIR, ROOT, testDatabase } from "../stack.ts";
-import { startWranglerDev } from "../wrangler.ts";
-import { startWsProxy } from "../ws-proxy.ts";
-import { loadChain } from "./chain-load.ts";
+import { type LoadedChain, loadChain } from "./chain-load.ts";
 import { type Bench, benchBuild, benchFanout, benchIngest, benchReconcile } from "./measures.ts";
 import { benchReads } from "./reads.ts";
-import { startRpcCounter } from "./rpc-counter.ts";
+import { type RpcCounter, startRpcCounter } from "./rpc-counter.ts";
 import { machine, table } from "./stats.ts";
 
 const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);
@@ -34,59 +31,54 @@ async function main() {
   const started = Date.now();
   const host = machine();
   step(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, node ${host.node}`);
-  const database = await testDatabase();
-  stops.push(database.stop);
-  await applyMigrations(database.url);
-  const proxy = await startWsProxy();
-  stops.push(proxy.close);
-  const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
-  stops.push(localnet.close);
-  const counter = await startRpcCounter(localnet.rpcUrl);
-  stops.push(counter.close);
-
-  step(`loading ${VAULTS} vaults and a backlog of ${BACKLOG} program transactions into the localnet`);
-  const loaded = await loadChain(localnet, { vaults: VAULTS, funded: FUNDED, backlog: BACKLOG });
-  step(`loaded: ${loaded.programTransactions} program transactions`);
-
-  // The Durable Objects' local SQLite files go on tmpfs when there is one: locally every hub write is otherwise an
-  // fsync on the disk the other engineers' databases share, which dominated ingestion (10,000 new owner hubs).
-  const stateDir = join(existsSync("/dev/shm") ? "/dev/shm" : DEV_DIR, `bench-${process.pid}`);
-  stops.push(() => rm(stateDir, { recursive: true, force: true }));
-  const worker = await startWranglerDev({
-    port: await freePort(),
-    stateDir,
-    vars: {
-      DATABASE_URL: database.url,
-      NEON_WS_PROXY: proxy.address,
-      SOLANA_RPC_URL: counter.url,
-      SOLANA_WS_URL: localnet.wsUrl,
-      VAULT_PROGRAM_ID: localnet.programId.toBase58(),
-      USDT_MINT: localnet.usdtMint.toBase58(),
-      API_KEYS: "bench:service:bench-service-key-0123456789abcdef",
-      HELIUS_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      BENCH_ROUTES: "true",
-      RATE_LIMIT_IP_PER_MINUTE: "0",
-      RATE_LIMIT_OWNER_PER_MINUTE: "0",
-      LOG_LEVEL: "error",
-      // Reads are served from the cache the ingestion and reconciliation keep fresh.
-      BALANCE_CHECK_INTERVAL: "3600",
-      RECONCILIATION_MAX_BATCHES: "500",
-      INGEST_INTERVAL_MS: "250",
+  let counter: RpcCounter | null = null;
+  let loaded: LoadedChain | null = null;
+  const stack = await startStack({
+    database: testDatabase,
+    localnet: { port: 0, slotMs: 100, finalityDepth: 4, quiet: true },
+    beforeWorker: async ({ localnet }) => {
+      counter = await startRpcCounter(localnet!.rpcUrl);
+      stops.push(counter.close);
+      step(`loading ${VAULTS} vaults and a backlog of ${BACKLOG} program transactions into the localnet`);
+      loaded = await loadChain(localnet!, { vaults: VAULTS, funded: FUNDED, backlog: BACKLOG });
+      step(`loaded: ${loaded.programTransactions} program transactions`);
     },
-    onOutput: (line) => {
-      // workerd's tail-session notices are noise of `wrangler dev`, not the Worker's errors.
-      if (/error/i.test(line) && !line.includes("trace-stream")) console.error(`  wrangler: ${line}`);
+    worker: {
+      port: await freePort(),
+      // The Durable Objects' local SQLite files go on tmpfs when there is one: locally every hub write is otherwise
+      // an fsync on a disk other work shares, which dominated ingestion (10,000 new owner hubs).
+      stateDir: join(existsSync("/dev/shm") ? "/dev/shm" : DEV_DIR, `bench-${process.pid}`),
+      vars: (parts) => ({
+        ...stackVars(parts),
+        // The Worker's RPC goes through the counter, so each figure can say how many requests it took.
+        SOLANA_RPC_URL: counter!.url,
+        API_KEYS: "bench:service:bench-service-key-0123456789abcdef",
+        HELIUS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        BENCH_ROUTES: "true",
+        RATE_LIMIT_IP_PER_MINUTE: "0",
+        RATE_LIMIT_OWNER_PER_MINUTE: "0",
+        LOG_LEVEL: "error",
+        // Reads are served from the cache the ingestion and reconciliation keep fresh.
+        BALANCE_CHECK_INTERVAL: "3600",
+        RECONCILIATION_MAX_BATCHES: "500",
+        INGEST_INTERVAL_MS: "250",
+      }),
+      onOutput: (line) => {
+        // workerd's tail-session notices are noise of `wrangler dev`, not the Worker's errors.
+        if (/error/i.test(line) && !line.includes("trace-stream")) console.error(`  wrangler: ${line}`);
+      },
     },
+    register: (stop) => stops.push(stop),
   });
-  stops.push(worker.stop);
+  const { worker, database, localnet, proxy } = stack;
   step(`worker at ${worker.url}`);
 
   const bench: Bench = {
     worker: worker.url,
     databaseUrl: database.url,
-    localnet,
-    counter,
-    loaded,
+    localnet: localnet!,
+    counter: counter!,
+    loaded: loaded!,
     webhookSecret: WEBHOOK_SECRET,
     log: step,
   };
