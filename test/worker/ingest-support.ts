@@ -8,6 +8,7 @@ import {
   depositIx,
   findVaultAddress,
   initializeVaultIx,
+  lockCollateralIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
 import type { Bindings } from "../../src/env.ts";
@@ -25,6 +26,11 @@ export function sendDirect(ixs: TransactionInstruction[], payer: Keypair, ...oth
 }
 
 export { confirmed };
+
+/** A lock of `amount` on `vault` signed by `signer` (any key: the program does not check, bug §8.1), sent directly. */
+export function lockDirect(vault: PublicKey, signer: Keypair, amount: bigint): Promise<string> {
+  return sendDirect([lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount })], signer);
+}
 
 /** A wallet with a vault (initialized and funded straight on the chain) holding `deposit` base units. */
 export async function walletWithVault(deposit: bigint) {

@@ -3,14 +3,13 @@ import { env } from "cloudflare:workers";
 import { Keypair } from "@solana/web3.js";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { lockCollateralIx } from "../../src/chain/program/index.ts";
 import { socketSubscribers } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { RETAINED_EVENTS } from "../../src/realtime/event-log.ts";
 import { ownerHub } from "../../src/realtime/owner-hub.ts";
 import { publishToOwner } from "../../src/realtime/publish.ts";
 import { eventually, fundedWallet } from "./chain.ts";
-import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
+import { confirmed, ingestPass, lockDirect, openSocket, walletWithVault, withDb } from "./ingest-support.ts";
 
 const subscriberRow = (owner: string) =>
   withDb((db) => db.select().from(socketSubscribers).where(eq(socketSubscribers.owner, owner)));
@@ -49,10 +48,7 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     socket.messages.length = 0;
 
     const signer = await fundedWallet();
-    const sig = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 5n })],
-      signer,
-    );
+    const sig = await lockDirect(vault, signer, 5n);
     await confirmed(sig);
     await ingestPass();
     await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === sig));
@@ -102,10 +98,7 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
   it("creates no hub for an owner who never connected; the first connection subscribes, and older seqs get resync", async () => {
     const { owner, vault } = await walletWithVault(1_000_000n);
     const signer = await fundedWallet();
-    const before = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 7n })],
-      signer,
-    );
+    const before = await lockDirect(vault, signer, 7n);
     await confirmed(before);
     await ingestPass();
     const hubId = env.OWNER_HUB.idFromName(owner).toString();
@@ -119,10 +112,7 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     expect(socket.of("snapshot")[0]!.data.balances).toMatchObject({ lockedBalance: "7" });
     expect(await subscriberRow(owner)).toHaveLength(1);
 
-    const after = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: 8n })],
-      signer,
-    );
+    const after = await lockDirect(vault, signer, 8n);
     await confirmed(after);
     await ingestPass();
     await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === after));

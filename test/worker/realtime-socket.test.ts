@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { associatedTokenAddress, depositIx, lockCollateralIx } from "../../src/chain/program/index.ts";
+import { associatedTokenAddress, depositIx } from "../../src/chain/program/index.ts";
 import { transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { kickIngestor } from "../../src/ingest/ingestor.ts";
@@ -10,6 +10,7 @@ import { call } from "./helpers.ts";
 import {
   confirmed,
   ingestPass,
+  lockDirect,
   openSocket,
   programId,
   sendDirect,
@@ -61,10 +62,7 @@ describe("the owner's WebSocket", () => {
     const socket = await openSocket(owner);
     await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
     const stranger = await fundedWallet();
-    const sig = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: stranger.publicKey, vault, amount: 750_000n })],
-      stranger,
-    );
+    const sig = await lockDirect(vault, stranger, 750_000n);
     await confirmed(sig);
     await ingestPass();
     await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === sig));
@@ -94,12 +92,7 @@ describe("the owner's WebSocket", () => {
     const signer = await fundedWallet();
     const sigs: string[] = [];
     for (let i = 1; i <= 500; i++) {
-      sigs.push(
-        await sendDirect(
-          [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: BigInt(i) })],
-          signer,
-        ),
-      );
+      sigs.push(await lockDirect(vault, signer, BigInt(i)));
     }
     await confirmed(sigs[499]!);
     await ingestPass();
@@ -133,10 +126,7 @@ describe("the owner's WebSocket", () => {
     await watcher.waitFor((m) => m.some((x) => x.event === "snapshot"));
     const signer = await fundedWallet();
     const lockOnce = async (amount: bigint) => {
-      const sig = await sendDirect(
-        [lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount })],
-        signer,
-      );
+      const sig = await lockDirect(vault, signer, amount);
       await confirmed(sig);
       await ingestPass();
       return sig;

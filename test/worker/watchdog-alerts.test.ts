@@ -3,14 +3,22 @@ import { eq, like } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import {
   addAuthorizedProgramIx,
-  lockCollateralIx,
   removeAuthorizedProgramIx,
   setPausedIx,
   transferCollateralIx,
 } from "../../src/chain/program/index.ts";
 import { alerts } from "../../src/db/schema.ts";
 import { fundedWallet } from "./chain.ts";
-import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
+import {
+  confirmed,
+  ingestPass,
+  lockDirect,
+  openSocket,
+  programId,
+  sendDirect,
+  walletWithVault,
+  withDb,
+} from "./ingest-support.ts";
 
 const alertsWith = (where: ReturnType<typeof eq>) => withDb((db) => db.select().from(alerts).where(where));
 
@@ -20,10 +28,7 @@ describe("the watchdog", () => {
     const socket = await openSocket(owner);
     await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
     const stranger = await fundedWallet();
-    const lock = await sendDirect(
-      [lockCollateralIx({ programId: programId(), authority: stranger.publicKey, vault, amount: 1n })],
-      stranger,
-    );
+    const lock = await lockDirect(vault, stranger, 1n);
     const self = await sendDirect(
       [
         transferCollateralIx({
