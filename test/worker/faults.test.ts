@@ -10,6 +10,7 @@ import { backgroundServices } from "../../src/realtime/services.ts";
 import { fundedWallet } from "./chain.ts";
 import { jsonInit, restrictedDatabaseUrl, send } from "./hardening-support.ts";
 import { confirmed, ingestPass, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
+import { isolatedEnv, isolatedVaultWithLocks } from "./isolated-support.ts";
 
 const DEAD = "http://127.0.0.1:1";
 const rpcUrl = () => inject("rpcUrl");
@@ -107,38 +108,19 @@ describe("RPC budget", () => {
   });
 
   it("an ingestion pass costs RPC requests per batch of 100, not per transaction", async () => {
-    const { vault } = await walletWithVault(1_000_000n);
-    const signer = await fundedWallet();
-    const sigs: string[] = [];
-    for (let i = 0; i < 150; i++) {
-      const ix = lockCollateralIx({
-        programId: programId(),
-        authority: signer.publicKey,
-        vault,
-        amount: BigInt(i + 1),
-      });
-      sigs.push(await sendDirect([ix], signer));
+    // On the isolated chain with a stream of its own: no other pass takes these transactions first.
+    await isolatedVaultWithLocks(150);
+    const services = backgroundServices(isolatedEnv(), { test: "rpc-budget" });
+    let figures: Awaited<ReturnType<typeof ingestFromCursor>>;
+    try {
+      figures = await ingestFromCursor(isolatedEnv(), services, { stream: `rpc-budget-${crypto.randomUUID()}` });
+    } finally {
+      await services.close();
     }
-    await confirmed(sigs.at(-1)!);
-    let figures: Awaited<ReturnType<typeof ingestFromCursor>> | null = null;
-    let requests = 0;
-    let maxInFlight = 0;
-    for (let i = 0; i < 40; i++) {
-      const services = backgroundServices(env as Bindings, { test: "rpc-budget" });
-      try {
-        figures = await ingestFromCursor(env as Bindings, services);
-        ({ requests, maxInFlight } = services.rpc);
-      } finally {
-        await services.close();
-      }
-      // Another file's pass may hold the lease, or have taken these transactions first: try until this pass ran
-      // over at least the 150 (its figures then count every transaction it met).
-      if (!figures.busy && figures.committed >= 150) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(figures?.busy).toBeFalsy();
-    const n = figures!.signatures;
-    expect(n).toBeGreaterThanOrEqual(150);
+    const { requests, maxInFlight } = services.rpc;
+    const n = figures.signatures;
+    expect(figures.complete).toBe(true);
+    expect(n).toBeGreaterThanOrEqual(152);
     // Signature pages (1,000 each) + per 100 transactions: one getTransaction batch and the account reads.
     const budget = Math.ceil(n / 1000) + 4 * Math.ceil(n / 100) + 2;
     expect(requests).toBeLessThanOrEqual(budget);
