@@ -66,9 +66,10 @@ export async function sendSigned(
   return rpcAt<string>(url, "sendTransaction", [wire, { encoding: "base64", skipPreflight: opts.skipPreflight }]);
 }
 
-/** Waits until the signature is confirmed on a localnet; a failed transaction throws when `failOnError`. */
+/** Waits until the signature is confirmed on a localnet; a failed transaction throws at once when `failOnError`. */
 export async function confirmed(signature: string, opts: { url?: string; failOnError?: boolean } = {}) {
   const url = opts.url ?? inject("rpcUrl");
+  let failure: unknown = null;
   await eventually(async () => {
     const { value } = await rpcAt<{ value: ({ confirmationStatus: string; err: unknown } | null)[] }>(
       url,
@@ -76,10 +77,14 @@ export async function confirmed(signature: string, opts: { url?: string; failOnE
       [[signature]],
     );
     const status = value[0];
-    if (opts.failOnError && status?.err) throw new Error(`transaction failed: ${JSON.stringify(status.err)}`);
+    if (opts.failOnError && status?.err) {
+      failure = status.err;
+      return true;
+    }
     const level = status?.confirmationStatus;
     return level === "confirmed" || level === "finalized" ? true : undefined;
   });
+  if (failure) throw new Error(`transaction failed: ${JSON.stringify(failure)}`);
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */

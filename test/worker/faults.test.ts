@@ -109,7 +109,7 @@ describe("RPC budget", () => {
 
   it("an ingestion pass costs RPC requests per batch of 100, not per transaction", async () => {
     // On the isolated chain with a stream of its own: no other pass takes these transactions first.
-    await isolatedVaultWithLocks(150);
+    await isolatedVaultWithLocks(150, { ordered: false });
     const services = backgroundServices(isolatedEnv(), { test: "rpc-budget" });
     let figures: Awaited<ReturnType<typeof ingestFromCursor>>;
     try {

@@ -37,15 +37,30 @@ export async function fundIsolated(address: PublicKey, usdt = 0n): Promise<void>
   await res.text();
 }
 
-/** Signs, sends and waits for confirmation on the isolated chain; a failed transaction throws. */
+/**
+ * Signs, sends and waits for confirmation on the isolated chain; a failed transaction throws. isolated-chain.test.ts
+ * pauses the program there for a moment: a transaction refused with VaultPaused (12032) is sent again once a new
+ * blockhash makes it a new transaction.
+ */
 export async function sendIsolated(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
-  const sig = await sendSigned(ixs, signers, { url: isolatedUrl() });
-  await confirmed(sig, { url: isolatedUrl(), failOnError: true });
-  return sig;
+  for (let attempt = 1; ; attempt++) {
+    const sig = await sendSigned(ixs, signers, { url: isolatedUrl() });
+    try {
+      await confirmed(sig, { url: isolatedUrl(), failOnError: true });
+      return sig;
+    } catch (err) {
+      if (!String(err).includes("12032") || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
-/** A funded vault on the isolated chain and `locks` locks of 1, 2, … base units by another key; their signatures. */
-export async function isolatedVaultWithLocks(locks: number) {
+/**
+ * A funded vault on the isolated chain and `locks` locks of 1, 2, … base units by another key; their signatures.
+ * `ordered`: each lock confirmed before the next is sent (chain order = amount order); otherwise they are sent
+ * back to back and confirmed together, faster.
+ */
+export async function isolatedVaultWithLocks(locks: number, opts: { ordered?: boolean } = { ordered: true }) {
   const user = Keypair.generate();
   await fundIsolated(user.publicKey, 10_000_000n);
   const [vault] = findVaultAddress(programId(), user.publicKey);
@@ -66,10 +81,23 @@ export async function isolatedVaultWithLocks(locks: number) {
   );
   const signer = Keypair.generate();
   await fundIsolated(signer.publicKey);
+  const lock = (i: number) =>
+    lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: BigInt(i) });
   const signatures: string[] = [];
-  for (let i = 1; i <= locks; i++) {
-    const ix = lockCollateralIx({ programId: programId(), authority: signer.publicKey, vault, amount: BigInt(i) });
-    signatures.push(await sendIsolated([ix], [signer]));
+  if (opts.ordered) {
+    for (let i = 1; i <= locks; i++) signatures.push(await sendIsolated([lock(i)], [signer]));
+  } else {
+    const sent = [];
+    for (let i = 1; i <= locks; i++) sent.push(await sendSigned([lock(i)], [signer], { url: isolatedUrl() }));
+    for (const [i, sig] of sent.entries()) {
+      // One refused during a pause is sent again (out of order, which this mode allows).
+      signatures.push(
+        await confirmed(sig, { url: isolatedUrl(), failOnError: true }).then(
+          () => sig,
+          () => sendIsolated([lock(i + 1)], [signer]),
+        ),
+      );
+    }
   }
   return { owner: user.publicKey.toBase58(), vault, locks: signatures };
 }
