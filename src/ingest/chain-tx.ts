@@ -3,6 +3,7 @@ import { PublicKey } from "@solana/web3.js";
 import { fromBase64 } from "../chain/accounts.ts";
 import type { RpcRequest, SolanaRpc } from "../chain/rpc.ts";
 import { base58Decode } from "../lib/base58.ts";
+import { chunks } from "../lib/chunks.ts";
 import { messageHash } from "../vault/assemble.ts";
 
 /** One entry of getSignaturesForAddress. */
@@ -36,7 +37,7 @@ export interface ChainTx {
 }
 
 /** getSignaturesForAddress returns at most 1,000 signatures per call. */
-export const PAGE_LIMIT = 1000;
+const PAGE_LIMIT = 1000;
 
 export interface WalkOptions {
   /** Start below this signature (exclusive); null starts at the newest. */
@@ -104,7 +105,7 @@ interface RpcTransaction {
 }
 
 /** getTransaction calls per JSON-RPC batch request (providers cap batch sizes; 100 is widely accepted). */
-export const RPC_BATCH = 100;
+const RPC_BATCH = 100;
 
 /**
  * Fetches transactions at `confirmed` (a node defaults to finalized otherwise), RPC_BATCH calls per JSON-RPC batch
@@ -112,9 +113,7 @@ export const RPC_BATCH = 100;
  * when the node does not have it yet (or refused).
  */
 export async function fetchTransactions(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
-  const parts: string[][] = [];
-  for (let i = 0; i < signatures.length; i += RPC_BATCH) parts.push(signatures.slice(i, i + RPC_BATCH));
-  const fetched = await Promise.all(parts.map((part) => fetchBatch(rpc, part)));
+  const fetched = await Promise.all(chunks(signatures, RPC_BATCH).map((part) => fetchBatch(rpc, part)));
   return fetched.flat();
 }
 

@@ -2,6 +2,7 @@
 import { inArray } from "drizzle-orm";
 import { socketSubscribers } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
+import { chunks } from "../lib/chunks.ts";
 import { type OwnerEvent, publishToOwner } from "../realtime/publish.ts";
 import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
 import type { VaultState } from "./vault-state.ts";
@@ -125,12 +126,12 @@ const OWNERS_PER_QUERY = 1_000;
 export async function subscribedOwners(services: Pick<Services, "reads" | "log">, owners: string[]) {
   const out = new Set<string>();
   try {
-    for (let i = 0; i < owners.length; i += OWNERS_PER_QUERY) {
+    for (const part of chunks(owners, OWNERS_PER_QUERY)) {
       const rows = await services
         .reads()
         .select({ owner: socketSubscribers.owner })
         .from(socketSubscribers)
-        .where(inArray(socketSubscribers.owner, owners.slice(i, i + OWNERS_PER_QUERY)));
+        .where(inArray(socketSubscribers.owner, part));
       for (const r of rows) out.add(r.owner);
     }
     return out;

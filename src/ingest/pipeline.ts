@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
+import { chunks } from "../lib/chunks.ts";
 import { watchBatch } from "../monitor/watchdog.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
 import type { ChainTx } from "./chain-tx.ts";
@@ -10,6 +11,7 @@ import { fetchTransactions, walkSignatures } from "./chain-tx.ts";
 import { type DecodedTx, decodeTx, instructionVaults } from "./decode.ts";
 import { acquireLease, releaseLease } from "./lease.ts";
 import { batchEvents, publishAll } from "./notify.ts";
+import { type Phases, timed } from "./phases.ts";
 import { type BatchResult, commitBatch } from "./store.ts";
 import { readVaultStates, type VaultState } from "./vault-state.ts";
 
@@ -56,17 +58,6 @@ export interface IngestFigures {
   pendingSegments?: number;
   /** Milliseconds spent per phase over the pass (summed over batches). */
   phases?: Record<string, number>;
-}
-
-type Phases = Record<string, number>;
-
-async function phase<T>(phases: Phases | undefined, name: string, work: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await work();
-  } finally {
-    if (phases) phases[name] = (phases[name] ?? 0) + Date.now() - t0;
-  }
 }
 
 const DEFAULT_BATCH = 500;
@@ -130,7 +121,7 @@ async function ingestPass(
   const frontiers = ((cursor?.state ?? {}) as StreamState).frontiers ?? [];
   const phases: Phases = {};
   // Walk from the newest (or from below the last frontier) back to the cursor, at most maxPages pages.
-  const walk = await phase(phases, "signatures", () =>
+  const walk = await timed(phases, "signatures", () =>
     walkSignatures(rpc, config.programId, {
       before: frontiers.at(-1) ?? null,
       until: cursor?.signature ?? null,
@@ -163,22 +154,24 @@ async function ingestPass(
     pendingSegments: frontiers.length,
   };
   const size = opts.batchSize ?? DEFAULT_BATCH;
-  const chunks: string[][] = [];
-  for (let i = 0; i < signatures.length; i += size) chunks.push(signatures.slice(i, i + size).map((s) => s.signature));
+  const batches = chunks(
+    signatures.map((s) => s.signature),
+    size,
+  );
   // Reading the chain for batch N+1 (getTransaction batch, decode, vault re-read) runs while batch N commits and
   // publishes; the publish of batch N runs while batch N+1 commits. Each owner still gets batch N's call before
   // batch N+1's (the next publish starts only after the previous one ended), and the pass ends only after its
   // last publish, so the lease keeps covering it.
-  const prepare = (chunk: string[]) => phase(phases, "read", () => readBatch(services, chunk));
-  let next: Promise<ReadBatch> | null = chunks.length > 0 ? prepare(chunks[0]!) : null;
+  const prepare = (chunk: string[]) => timed(phases, "read", () => readBatch(services, chunk));
+  let next: Promise<ReadBatch> | null = batches.length > 0 ? prepare(batches[0]!) : null;
   let publishing: Promise<unknown> = Promise.resolve();
   let renewedAt = Date.now();
   try {
     for (let i = 0; next; i++) {
-      const batch = await phase(phases, "waitRead", () => next!);
+      const batch = await timed(phases, "waitRead", () => next!);
       next = null;
-      if (batch.missing < 0 && i + 1 < chunks.length) {
-        next = prepare(chunks[i + 1]!);
+      if (batch.missing < 0 && i + 1 < batches.length) {
+        next = prepare(batches[i + 1]!);
         // Awaited on the next turn; until then a failure must not surface as an unhandled rejection.
         next.catch(() => {});
       }
@@ -187,8 +180,8 @@ async function ingestPass(
         const last = batch.decoded[batch.decoded.length - 1]!.tx;
         const cursorAt = { name, signature: last.signature, slot: last.slot };
         const { byOwner } = await applyBatch(env, services, batch, "poll", cursorAt, phases);
-        await phase(phases, "waitPublish", () => publishing);
-        publishing = phase(phases, "publish", () => publishAll(env, services, byOwner));
+        await timed(phases, "waitPublish", () => publishing);
+        publishing = timed(phases, "publish", () => publishAll(env, services, byOwner));
         // Renewing costs two statements: every few seconds is plenty for a 60-second lease.
         if (Date.now() - renewedAt > LEASE_RENEW_MS) {
           await renew();
@@ -201,7 +194,7 @@ async function ingestPass(
       if (batch.missing >= 0) {
         figures.complete = false;
         services.log.info("transaction not available yet; pass ends before it", {
-          signature: chunks[i]![batch.missing],
+          signature: batches[i]![batch.missing],
         });
         break;
       }
@@ -303,11 +296,11 @@ async function applyBatch(
   phases?: Phases,
 ): Promise<{ result: BatchResult; byOwner: Map<string, OwnerEvent[]> }> {
   const { decoded, states } = batch;
-  const result = await phase(phases, "commit", () =>
+  const result = await timed(phases, "commit", () =>
     commitBatch(services.db().db, { decoded, states, source, cursor, phases }),
   );
   const byOwner = batchEvents(result);
-  await phase(phases, "watch", () =>
+  await timed(phases, "watch", () =>
     watchBatch(env, services, result, byOwner).catch((err) =>
       services.log.warn("watchdog failed on a batch", { error: err }),
     ),

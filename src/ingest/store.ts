@@ -3,8 +3,10 @@ import { inArray, sql } from "drizzle-orm";
 import { programErrorFromTransaction, type TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
+import { chunks } from "../lib/chunks.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
+import { type Phases, timed } from "./phases.ts";
 import type { VaultState } from "./vault-state.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -30,16 +32,7 @@ export interface BatchInput {
   /** Moves this cursor to the batch's newest signature, in the same database transaction. */
   cursor?: { name: string; signature: string; slot: bigint };
   /** Adds each step's milliseconds here (`commit.<step>`), for the benchmark's breakdown. */
-  phases?: Record<string, number>;
-}
-
-async function step<T>(phases: Record<string, number> | undefined, name: string, work: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await work();
-  } finally {
-    if (phases) phases[`commit.${name}`] = (phases[`commit.${name}`] ?? 0) + Date.now() - t0;
-  }
+  phases?: Phases;
 }
 
 export interface BatchResult {
@@ -51,12 +44,6 @@ export interface BatchResult {
 /** Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters at ~11 columns a row. */
 const ROWS_PER_INSERT = 1_000;
 
-function chunks<T>(items: T[], size = ROWS_PER_INSERT): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * Commits a batch atomically. A transaction whose signature is already in chain_transactions (another pass or the
  * webhook got there first) is skipped entirely, so each event is applied and announced once. The statements are
@@ -67,9 +54,9 @@ export async function commitBatch(db: Database, input: BatchInput): Promise<Batc
   const { phases } = input;
   return db.transaction(async (tx) => {
     const began = Date.now();
-    const fresh = await step(phases, "claim", () => claimSignatures(tx, input));
+    const fresh = await timed(phases, "commit.claim", () => claimSignatures(tx, input));
     const ownerOf = (vault: string) => input.states.get(vault)?.owner ?? null;
-    const requests = await step(phases, "requests", () =>
+    const requests = await timed(phases, "commit.requests", () =>
       requestsByHash(
         tx,
         fresh.map((d) => d.tx.messageHash),
@@ -92,11 +79,11 @@ export async function commitBatch(db: Database, input: BatchInput): Promise<Batc
       committed.push(c);
       for (const row of await matchRequests(tx, c, historyRows(d, ownerOf), matching)) toInsert.push({ c, row });
     }
-    await step(phases, "history", () => insertRows(tx, toInsert));
+    await timed(phases, "commit.history", () => insertRows(tx, toInsert));
     for (const c of committed) c.rows.sort((a, b) => a.eventIndex - b.eventIndex);
-    const changed = await step(phases, "vaults", () => upsertVaults(tx, [...input.states.values()]));
+    const changed = await timed(phases, "commit.vaults", () => upsertVaults(tx, [...input.states.values()]));
     const { cursor } = input;
-    if (cursor) await step(phases, "cursor", () => moveCursor(tx, cursor));
+    if (cursor) await timed(phases, "commit.cursor", () => moveCursor(tx, cursor));
     if (phases) phases["commit.body"] = (phases["commit.body"] ?? 0) + Date.now() - began;
     return { committed, vaults: changed };
   });
@@ -105,7 +92,7 @@ export async function commitBatch(db: Database, input: BatchInput): Promise<Batc
 /** Inserts chain_transactions rows; returns the transactions that were not there yet, in batch order. */
 async function claimSignatures(tx: Tx, input: BatchInput): Promise<DecodedTx[]> {
   const claimed = new Set<string>();
-  for (const part of chunks(input.decoded)) {
+  for (const part of chunks(input.decoded, ROWS_PER_INSERT)) {
     const inserted = await tx
       .insert(chainTransactions)
       .values(
@@ -174,7 +161,7 @@ async function matchRequests(
 async function insertRows(tx: Tx, pending: PendingRow[]): Promise<void> {
   const key = (signature: string | null, type: string, eventIndex: number | null) =>
     `${signature}:${eventIndex}:${type}`;
-  for (const part of chunks(pending)) {
+  for (const part of chunks(pending, ROWS_PER_INSERT)) {
     const inserted = await tx
       .insert(transactions)
       .values(part.map((p) => rowValues(p.c.decoded, p.row)))
@@ -261,7 +248,7 @@ async function storeFailure(
 /** Upserts the vault cache; a row is only replaced by a state read at the same or a newer slot. */
 async function upsertVaults(tx: Tx, states: VaultState[]): Promise<VaultState[]> {
   const owners = new Set<string>();
-  for (const part of chunks(states)) {
+  for (const part of chunks(states, ROWS_PER_INSERT)) {
     const changed = await tx
       .insert(vaults)
       .values(

@@ -2,6 +2,7 @@ import { PublicKey } from "@solana/web3.js";
 import { decodeTokenAccount, getAccounts } from "../chain/accounts.ts";
 import { decodeCollateralVault, vaultTokenAccountAddress } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
+import { chunks } from "../lib/chunks.ts";
 
 /** A vault account as read from the chain, with the slot of the read. */
 export interface VaultState {
@@ -33,11 +34,10 @@ export async function readVaultStates(
   minSlot: bigint,
 ): Promise<Map<string, VaultState>> {
   const out = new Map<string, VaultState>();
-  const chunks: PublicKey[][] = [];
-  for (let i = 0; i < addresses.length; i += 50) chunks.push(addresses.slice(i, i + 50).map((a) => new PublicKey(a)));
+  const keys = addresses.map((a) => new PublicKey(a));
   // The chunks are independent reads (each at its own slot, none older than minSlot): in parallel.
   const reads = await Promise.all(
-    chunks.map(async (chunk) => {
+    chunks(keys, 50).map(async (chunk) => {
       const atas = chunk.map((v) => tokenAccountOf(v, mint));
       const read = await getAccounts(rpc, [...chunk, ...atas], {
         commitment: "confirmed",

@@ -2,6 +2,7 @@ import { PublicKey } from "@solana/web3.js";
 import { fromBase64, type RawAccount, type RpcAccount, toRaw } from "../chain/accounts.ts";
 import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
+import { chunks } from "../lib/chunks.ts";
 
 /** base58 of the CollateralVault discriminator (vault-program.md §2.1). */
 export const VAULT_DISCRIMINATOR_B58 = "4JW1hBZa91A";
@@ -79,12 +80,9 @@ export async function readAccountsMany(
   keys: string[],
   minContextSlot: number,
 ): Promise<{ slot: number; accounts: Map<string, RawAccount | null> }> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
   const accounts = new Map<string, RawAccount | null>();
   let slot = minContextSlot;
-  for (let i = 0; i < chunks.length; i += CALLS_PER_HTTP_REQUEST) {
-    const group = chunks.slice(i, i + CALLS_PER_HTTP_REQUEST);
+  for (const group of chunks(chunks(keys, 100), CALLS_PER_HTTP_REQUEST)) {
     const replies = await rpc.batch(
       group.map((chunk) => ({
         method: "getMultipleAccounts",
