@@ -1,7 +1,7 @@
 import { and, eq, ne } from "drizzle-orm";
 import { alerts } from "../db/schema.ts";
 import { formatUsdt } from "../lib/amount.ts";
-import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
+import { raiseAlert, resolveAlerts } from "../monitor/alerts.ts";
 import type { Job } from "./types.ts";
 import { scanVaults } from "./vault-scan.ts";
 
@@ -28,7 +28,6 @@ export const lowBalanceJob: Job = {
       .where(and(eq(alerts.kind, LOW_BALANCE_KIND), ne(alerts.status, "resolved")));
     const alerted = new Set(open.map((a) => a.owner ?? ""));
     let raised = 0;
-    let resolved = 0;
     for (const [owner, v] of low) {
       if (alerted.has(owner)) continue;
       const id = await raiseAlert(db, {
@@ -41,9 +40,8 @@ export const lowBalanceJob: Job = {
       });
       if (id !== null) raised++;
     }
-    for (const owner of alerted) {
-      if (!low.has(owner) && (await resolveAlert(db, lowBalanceKey(owner)))) resolved++;
-    }
+    const recovered = [...alerted].filter((owner) => !low.has(owner));
+    const resolved = await resolveAlerts(db, recovered.map(lowBalanceKey));
     return { vaults: scan.vaults.length, low: low.size, raised, resolved, threshold, slot: scan.slot };
   },
 };

@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
 import { alerts } from "../db/schema.ts";
 
@@ -37,12 +37,18 @@ export async function raiseAlert(db: Queryable, input: AlertInput): Promise<bigi
 
 /** Resolves the unresolved alert with this dedup key (the condition cleared), so it may fire again later. */
 export async function resolveAlert(db: Database, dedupKey: string): Promise<boolean> {
+  return (await resolveAlerts(db, [dedupKey])) > 0;
+}
+
+/** resolveAlert for many keys in one statement; returns how many alerts it resolved. */
+export async function resolveAlerts(db: Database, dedupKeys: string[]): Promise<number> {
+  if (dedupKeys.length === 0) return 0;
   const rows = await db
     .update(alerts)
     .set({ status: "resolved", resolvedAt: new Date() })
-    .where(and(eq(alerts.dedupKey, dedupKey), ne(alerts.status, "resolved")))
+    .where(and(inArray(alerts.dedupKey, dedupKeys), ne(alerts.status, "resolved")))
     .returning({ id: alerts.id });
-  return rows.length > 0;
+  return rows.length;
 }
 
 export type AlertRow = typeof alerts.$inferSelect;

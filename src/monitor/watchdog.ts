@@ -2,15 +2,13 @@
  * Watchdog for the program's known holes (vault-program.md §8), run on every committed ingestion batch. Each
  * alert is raised once for its cause (dedup key) and pushed as `alert` to the affected owners.
  */
-
-import { and, inArray, ne } from "drizzle-orm";
 import { getAccounts } from "../chain/accounts.ts";
 import { decodeVaultAuthority, findVaultAuthorityAddress } from "../chain/program/index.ts";
-import { alerts, vaults } from "../db/schema.ts";
+import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import type { BatchResult } from "../ingest/store.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
-import { type AlertInput, raiseAlert } from "./alerts.ts";
+import { type AlertInput, raiseAlert, resolveAlerts } from "./alerts.ts";
 
 type Candidate = AlertInput & { notify: string[] | "all" };
 
@@ -151,13 +149,6 @@ async function tokenShortfalls(services: Services, result: BatchResult): Promise
       notify: [v.owner],
     });
   }
-  if (cleared.length > 0) {
-    // What resolveAlert does, for every cleared key at once.
-    await services
-      .db()
-      .db.update(alerts)
-      .set({ status: "resolved", resolvedAt: new Date() })
-      .where(and(inArray(alerts.dedupKey, cleared), ne(alerts.status, "resolved")));
-  }
+  await resolveAlerts(services.db().db, cleared);
   return out;
 }
