@@ -17,7 +17,8 @@ export interface SqlEndpoint {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/** The only hosts the local Neon proxy connects to (WebSocket tunnel and /sql alike): never an open relay. */
+export const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The fields of a Postgres error the driver copies onto NeonDbError (index.mjs, `hi`). */
 const ERROR_FIELDS = [

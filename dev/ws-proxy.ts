@@ -2,12 +2,10 @@ import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
 import type { WebSocket, WebSocketServer } from "ws";
-import { createSqlEndpoint } from "./sql-endpoint.ts";
+import { createSqlEndpoint, LOOPBACK } from "./sql-endpoint.ts";
 
 // Under vitest, `import "ws"` can resolve the browser build; require() always gets the Node one (TOOLCHAIN.md).
 const { WebSocketServer: Server } = createRequire(import.meta.url)("ws") as typeof import("ws");
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 export interface WsProxy {
   /** `host:port`, the value of NEON_WS_PROXY (WebSocket tunnel at `/`, SQL over HTTP at `/sql`). */

@@ -71,12 +71,10 @@ export async function eventsAfter(storage: DurableObjectStorage, after: number):
 
 /**
  * Marks that events up to now may be missing from the log (they were not published while nobody had subscribed):
- * a `since` at or before this seq cannot be replayed exactly. Returns the mark.
+ * a `since` at or before this seq cannot be replayed exactly.
  */
-export async function markGap(storage: DurableObjectStorage): Promise<number> {
-  const at = await latestSeq(storage);
-  await storage.put(GAP_KEY, at);
-  return at;
+export async function markGap(storage: DurableObjectStorage): Promise<void> {
+  await storage.put(GAP_KEY, await latestSeq(storage));
 }
 
 /** The last gap mark (null when the log never had one). */

@@ -39,11 +39,12 @@ export async function bringUpToDate(
   if (since !== null) {
     const oldest = await oldestSeq(storage);
     const gap = await gapSeq(storage);
+    const unrecorded = gap !== null && since <= gap;
     const lost =
       since > atConnect ||
       (oldest !== null && since < oldest - 1) ||
       (oldest === null && since < atConnect) ||
-      (gap !== null && since <= gap);
+      unrecorded;
     if (lost) {
       ws.send(
         control(
@@ -52,7 +53,7 @@ export async function bringUpToDate(
             reason:
               since > atConnect
                 ? "since is ahead of this hub's log"
-                : gap !== null && since <= gap
+                : unrecorded
                   ? "events after since were not recorded (no subscription then)"
                   : "events after since are no longer retained",
             since,
