@@ -11,6 +11,7 @@ import {
   MINT_SIZE,
 } from "@solana/spl-token";
 import { Keypair, type PublicKey, SystemProgram } from "@solana/web3.js";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
   associatedTokenAddress,
@@ -21,12 +22,15 @@ import {
   transferCollateralIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
+import { vaults } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
+import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
 import { computeTvl } from "../../src/jobs/tvl.ts";
 import { backgroundServices } from "../../src/realtime/services.ts";
-import { fundedWallet, rpc } from "./chain.ts";
+import { eventually, fundedWallet, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
-import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault } from "./ingest-support.ts";
+import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
+import { donate, runJobsNow } from "./jobs-support.ts";
 
 /**
  * Other files deposit and withdraw on the same chain while these tests run, by at most a few thousand USDT each:
@@ -199,5 +203,38 @@ describe("backed balances", () => {
     expect(abs(after.totalValueLocked - before.totalValueLocked)).toBeLessThan(OTHERS);
     expect(abs(after.recordedTotal - before.recordedTotal)).toBeLessThan(OTHERS);
     expect(after.otherMintVaults).toBeGreaterThan(before.otherMintVaults);
+  });
+
+  it("reconciliation keeps the backing current when tokens are sent straight to the token account", async () => {
+    const { owner, vaultToken } = await walletWithVault(100_000_000n);
+    await ingestPass();
+    const socket = await openSocket(owner);
+    await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
+    // A plain SPL transfer: the program never sees it, so only reconciliation can notice.
+    await donate(vaultToken, 5_000_000n);
+    // Other files share the reconciliation round: run it until it has reached this vault.
+    const row = await eventually(async () => {
+      await runJobsNow([reconciliationJob], "test-backing", { RECONCILIATION_INTERVAL: "1" });
+      const [r] = await withDb((db) => db.select().from(vaults).where(eq(vaults.owner, owner)));
+      return r?.tokenAmount === 105_000_000n ? r : undefined;
+    }, 120_000);
+    expect(row).toMatchObject({ totalBalance: 100_000_000n, tokenAmount: 105_000_000n });
+    const pushed = await socket.waitFor((m) =>
+      m.some((x) => x.event === "balance_update" && x.data.tokenAccountBalance === "105000000"),
+    );
+    expect(pushed.find((x) => x.data.tokenAccountBalance === "105000000")?.data).toMatchObject({
+      totalBalance: "100000000",
+      backedBalance: "100000000",
+      unbackedBalance: "0",
+      flags: ["token_surplus"],
+      source: "reconciliation",
+    });
+    const { body } = await call(`/vault/balance/${owner}`);
+    expect(body.data).toMatchObject({
+      tokenAccountBalance: 105_000_000,
+      backedBalance: 100_000_000,
+      flags: ["token_surplus"],
+    });
+    socket.ws.close(1000, "done");
   });
 });
