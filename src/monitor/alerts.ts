@@ -15,6 +15,18 @@ export interface AlertInput {
   details?: Record<string, unknown>;
 }
 
+/** The row of a new alert. */
+function alertValues(input: AlertInput) {
+  return {
+    kind: input.kind,
+    severity: input.severity,
+    owner: input.owner ?? null,
+    dedupKey: input.dedupKey,
+    message: input.message,
+    details: input.details ?? null,
+  };
+}
+
 /**
  * Raises an alert once per condition: returns the new row's id, or null when an unresolved alert with the same
  * dedup key already exists (no alert storm from a job that sees the same condition every run).
@@ -22,14 +34,7 @@ export interface AlertInput {
 export async function raiseAlert(db: Queryable, input: AlertInput): Promise<bigint | null> {
   const rows = await db
     .insert(alerts)
-    .values({
-      kind: input.kind,
-      severity: input.severity,
-      owner: input.owner ?? null,
-      dedupKey: input.dedupKey,
-      message: input.message,
-      details: input.details ?? null,
-    })
+    .values(alertValues(input))
     .onConflictDoNothing({ target: alerts.dedupKey, where: sql`status <> 'resolved'` })
     .returning({ id: alerts.id });
   return rows[0]?.id ?? null;
@@ -61,15 +66,7 @@ export async function raiseAggregated(
   for (let attempt = 0; attempt < 3; attempt++) {
     const [row] = await db
       .insert(alerts)
-      .values({
-        kind: input.kind,
-        severity: input.severity,
-        owner: input.owner ?? null,
-        dedupKey: input.dedupKey,
-        message: input.message,
-        details: input.details ?? null,
-        count: occurrences,
-      })
+      .values({ ...alertValues(input), count: occurrences })
       .onConflictDoUpdate({
         target: alerts.dedupKey,
         targetWhere: sql`status <> 'resolved'`,

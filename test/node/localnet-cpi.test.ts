@@ -26,11 +26,17 @@ afterAll(async () => {
   await net?.close();
 });
 
+/** A vault with 5 USDT and a funded wallet that calls the manager (anyone may). */
+async function vaultAndCaller() {
+  const u = await userWithVault(h, 5_000_000n);
+  const caller = Keypair.generate();
+  await net.fund(caller.publicKey, { lamports: 1_000_000_000n });
+  return { u, caller };
+}
+
 describe("the position manager (a program that CPIs into the vault program)", () => {
   it("locks and unlocks a vault's collateral with its PDA as authority, logged one invoke level below it", async () => {
-    const u = await userWithVault(h, 5_000_000n);
-    const caller = Keypair.generate();
-    await net.fund(caller.publicKey, { lamports: 1_000_000_000n });
+    const { u, caller } = await vaultAndCaller();
     const manager = POSITION_MANAGER_PROGRAM_ID;
     const lock = positionManagerIx({ manager, vaultProgram: h.programId, vault: u.vault, action: "lock", amount: 3n });
     const r = await h.send([lock], [caller]);
@@ -57,9 +63,7 @@ describe("the position manager (a program that CPIs into the vault program)", ()
   });
 
   it("runs the same code at the stranger's address, and a direct lock names no invoker", async () => {
-    const u = await userWithVault(h, 5_000_000n);
-    const caller = Keypair.generate();
-    await net.fund(caller.publicKey, { lamports: 1_000_000_000n });
+    const { u, caller } = await vaultAndCaller();
     const viaStranger = positionManagerIx({
       manager: STRANGER_MANAGER_PROGRAM_ID,
       vaultProgram: h.programId,
@@ -82,9 +86,7 @@ describe("the position manager (a program that CPIs into the vault program)", ()
   });
 
   it("refuses a PDA that is not its own", async () => {
-    const u = await userWithVault(h, 5_000_000n);
-    const caller = Keypair.generate();
-    await net.fund(caller.publicKey, { lamports: 1_000_000_000n });
+    const { u, caller } = await vaultAndCaller();
     const ix = positionManagerIx({
       manager: POSITION_MANAGER_PROGRAM_ID,
       vaultProgram: h.programId,
