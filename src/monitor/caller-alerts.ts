@@ -53,7 +53,7 @@ export async function callerCauses(
   for (const c of result.committed) {
     if (c.failure) continue;
     for (const { event, index, invoker } of c.decoded.events) {
-      if (!(event.name in OPERATIONS)) continue;
+      if (!Object.hasOwn(OPERATIONS, event.name)) continue;
       const operation = OPERATIONS[event.name as keyof typeof OPERATIONS];
       const o = occurrence(c.decoded.tx.signature, index, invoker, event, c.rows);
       if (!o) continue;

@@ -237,4 +237,25 @@ describe("backed balances", () => {
     });
     socket.ws.close(1000, "done");
   });
+
+  it("a cached row whose token account was never read (from before backed balances) is read again from the chain", async () => {
+    const { owner } = await walletWithVault(3_000_000n);
+    await ingestPass();
+    await withDb((db) =>
+      db
+        .update(vaults)
+        .set({ mint: null, tokenAmount: null, tokenSlot: null, updatedAt: new Date() })
+        .where(eq(vaults.owner, owner)),
+    );
+    const { body } = await call(`/vault/balance/${owner}`);
+    expect(body.data).toMatchObject({
+      source: "chain",
+      tokenAccountBalance: 3_000_000,
+      backedBalance: 3_000_000,
+      flags: [],
+    });
+    const [row] = await withDb((db) => db.select().from(vaults).where(eq(vaults.owner, owner)));
+    expect(row).toMatchObject({ tokenAmount: 3_000_000n });
+    expect(row!.tokenSlot).not.toBeNull();
+  });
 });
