@@ -34,6 +34,10 @@ export interface Config {
   apiKeys: ApiKey[];
   /** Build lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
   allowUnlistedAuthorities: boolean;
+  /** Seconds one aggregated alert (unauthorized callers, self-transfers) counts occurrences before a new one opens. */
+  alertAggregationWindowSec: number;
+  /** Seconds between two program-safety checks (the probe also runs at once after a deploy). */
+  programSafetyIntervalSec: number;
   /** Milliseconds between two passes of the ingestion Durable Object's alarm loop. */
   ingestIntervalMs: number;
   /** Expected `Authorization` header of Helius webhook calls; null disables the webhook (401). */
@@ -122,6 +126,8 @@ const schema = z.object({
     .default("")
     .transform((s, ctx) => parseApiKeys(s, ctx)),
   ALLOW_UNLISTED_AUTHORITIES: z.enum(["true", "false"]).default("false"),
+  ALERT_AGGREGATION_WINDOW: seconds(900),
+  PROGRAM_SAFETY_INTERVAL: seconds(86_400),
   INGEST_INTERVAL_MS: z.coerce.number().int().min(250).max(600_000).default(3_000),
   HELIUS_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   DEV_LOCALNET_URL: httpUrl.optional(),
@@ -206,6 +212,8 @@ export function loadConfig(env: object): Config {
     computeUnitMarginPercent: v.COMPUTE_UNIT_MARGIN_PERCENT,
     apiKeys: v.API_KEYS,
     allowUnlistedAuthorities: v.ALLOW_UNLISTED_AUTHORITIES === "true",
+    alertAggregationWindowSec: v.ALERT_AGGREGATION_WINDOW,
+    programSafetyIntervalSec: v.PROGRAM_SAFETY_INTERVAL,
     ingestIntervalMs: v.INGEST_INTERVAL_MS,
     heliusWebhookSecret: v.HELIUS_WEBHOOK_SECRET ?? null,
     devLocalnetUrl: v.DEV_LOCALNET_URL?.replace(/\/+$/, "") ?? null,

@@ -127,8 +127,16 @@ function facts(status: Json): HTMLElement {
     ["Ingestion lag", lag],
     ["Last ingested", formatTime(ingestion.updatedAt)],
     ["Open alerts", open || "none"],
+    ["Program safety", programSafety(obj(status.programSafety))],
   ];
   return h("dl", { class: "facts" }, ...rows.flatMap(([dt, dd]) => [h("dt", {}, dt), h("dd", {}, dd)]));
+}
+
+/** Whether a stranger can move collateral, as the last simulation found it (README "Program safety"). */
+function programSafety(s: Json): Node | string {
+  if (!s.checkedAt) return "not checked yet";
+  const label = `${String(s.status)} · checked ${formatTime(s.checkedAt)}`;
+  return s.status === "inconclusive" || s.status === "untested" ? label : pill(label, s.status === "safe");
 }
 
 function jobsTable(jobs: unknown): HTMLElement | null {

@@ -67,10 +67,20 @@ export const vaults = pgTable(
     /** `created_at` of the on-chain account (unix time written by the program). */
     chainCreatedAt: timestamp("chain_created_at", { withTimezone: true }),
     slot: bigint("slot", { mode: "bigint" }).notNull().default(sql`0`),
+    /**
+     * The vault token account's amount (in `mint`) at `token_slot`; null when the account is missing or not an SPL
+     * token account. What backs the recorded balance (src/vault/backing.ts).
+     */
+    tokenAmount: u64("token_amount"),
+    /** The token account is frozen by its mint's freeze authority: its tokens cannot move. */
+    tokenFrozen: boolean("token_frozen").notNull().default(false),
+    /** Slot of the token account read (the vault's own slot when read in the same call); null = never read. */
+    tokenSlot: bigint("token_slot", { mode: "bigint" }),
     ...timestamps,
   },
   () => [
     check("vaults_total_range", u64Range("total_balance")),
+    check("vaults_token_amount_range", sql.raw(`token_amount is null or (${u64Bounds("token_amount")})`)),
     check("vaults_locked_range", u64Range("locked_balance")),
     check("vaults_available_range", u64Range("available_balance")),
     check("vaults_deposited_range", u64Range("total_deposited")),
@@ -177,6 +187,8 @@ export const tvlSnapshots = pgTable(
     totalAvailable: bigNumeric("total_available").notNull(),
     /** Sum of the vault token accounts' real amounts; differs from the recorded total after bugs §8.2 or donations. */
     tokenAccountTotal: bigNumeric("token_account_total"),
+    /** Sum of the recorded totals of USDT vaults; `total_value_locked` counts only their backed part. */
+    recordedTotal: bigNumeric("recorded_total"),
     activeVaults: integer("active_vaults").notNull(),
     slot: bigint("slot", { mode: "bigint" }),
     takenAt: timestamp("taken_at", { withTimezone: true }).notNull().defaultNow(),
@@ -199,13 +211,18 @@ export const alerts = pgTable(
     message: text("message").notNull(),
     details: jsonb("details"),
     status: varchar("status", { length: 16 }).notNull().default("open"),
+    /** Occurrences folded into this alert (aggregated causes count every occurrence of their window). */
+    count: integer("count").notNull().default(1),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The latest occurrence folded into this alert. */
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
   },
   (t) => [
     check("alerts_severity_valid", inList("severity", ALERT_SEVERITIES)),
     check("alerts_status_valid", inList("status", ALERT_STATUSES)),
+    check("alerts_count_positive", sql`count >= 1`),
     uniqueIndex("alerts_unresolved_dedup").on(t.dedupKey).where(sql`status <> 'resolved'`),
     index("alerts_status_time").on(t.status, t.createdAt.desc()),
   ],

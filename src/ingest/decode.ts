@@ -3,8 +3,8 @@ import type { PublicKey } from "@solana/web3.js";
 import {
   type DecodedVaultInstruction,
   decodeVaultInstruction,
+  type ProgramEvent,
   parseProgramEvents,
-  type VaultEvent,
 } from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
 import type { ChainTx } from "./chain-tx.ts";
@@ -12,7 +12,8 @@ import type { ChainTx } from "./chain-tx.ts";
 /** A transaction with its vault events (none when it failed: its logs describe rolled-back work) and instructions. */
 export interface DecodedTx {
   tx: ChainTx;
-  events: Array<{ event: VaultEvent; index: number }>;
+  /** Each with the program that invoked the vault program for it (null: a top-level instruction). */
+  events: ProgramEvent[];
   /** Vault-program instructions, top-level and CPI, in execution order. */
   instructions: DecodedVaultInstruction[];
   /** Vault PDAs the events touch (their accounts are read to refresh the cache and resolve transfer owners). */

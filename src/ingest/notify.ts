@@ -4,6 +4,7 @@ import { socketSubscribers } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { chunks } from "../lib/chunks.ts";
 import { type OwnerEvent, publishToOwner } from "../realtime/publish.ts";
+import { backingPayload } from "../vault/backing.ts";
 import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
 import type { VaultState } from "./vault-state.ts";
 
@@ -99,7 +100,7 @@ function failedEvent(c: CommittedTx, owner: string): OwnerEvent {
   };
 }
 
-/** The balance_update payload. */
+/** The balance_update payload: the recorded balances and what really backs them (same slot). */
 export function balanceData(v: VaultState): Record<string, unknown> {
   return {
     owner: v.owner,
@@ -109,6 +110,8 @@ export function balanceData(v: VaultState): Record<string, unknown> {
     availableBalance: v.availableBalance.toString(),
     totalDeposited: v.totalDeposited.toString(),
     totalWithdrawn: v.totalWithdrawn.toString(),
+    ...backingPayload(v.backing),
+    mint: v.mint,
     slot: v.slot.toString(),
   };
 }

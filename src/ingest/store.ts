@@ -263,6 +263,10 @@ async function upsertVaults(tx: Tx, states: VaultState[]): Promise<VaultState[]>
           totalWithdrawn: s.totalWithdrawn,
           chainCreatedAt: s.createdAt,
           slot: s.slot,
+          mint: s.mint,
+          tokenAmount: s.tokenAmount,
+          tokenFrozen: s.tokenFrozen,
+          tokenSlot: s.tokenSlot,
         })),
       )
       .onConflictDoUpdate({
@@ -276,6 +280,10 @@ async function upsertVaults(tx: Tx, states: VaultState[]): Promise<VaultState[]>
           totalWithdrawn: sql`excluded.total_withdrawn`,
           chainCreatedAt: sql`excluded.chain_created_at`,
           slot: sql`excluded.slot`,
+          mint: sql`excluded.mint`,
+          tokenAmount: sql`excluded.token_amount`,
+          tokenFrozen: sql`excluded.token_frozen`,
+          tokenSlot: sql`excluded.token_slot`,
           updatedAt: sql`now()`,
         },
         setWhere: sql`${vaults.slot} <= excluded.slot`,

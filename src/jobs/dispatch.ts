@@ -2,6 +2,7 @@ import type { Bindings } from "../env.ts";
 import { ingestJob } from "../ingest/job.ts";
 import { backgroundServices } from "../realtime/services.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
+import { programSafetyJob } from "./program-safety.ts";
 import { reconciliationJob } from "./reconciliation.ts";
 import { runJobs } from "./run-jobs.ts";
 import { schedulerBackstopJob } from "./scheduler-backstop.ts";
@@ -13,7 +14,8 @@ export type { Job } from "./types.ts";
 
 /** Cron expression (exactly as in wrangler.toml `[triggers] crons`) → the jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  "* * * * *": [ingestJob, reconciliationJob, schedulerBackstopJob],
+  // programSafetyJob runs its probe only when due (on start, then daily): most ticks it reads one row.
+  "* * * * *": [ingestJob, reconciliationJob, programSafetyJob, schedulerBackstopJob],
   "*/5 * * * *": [tvlJob],
 };
 

@@ -6,6 +6,7 @@ import type { Database, Queryable } from "../db/client.ts";
 import { reconciliationLogs, vaults } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { raiseAlert } from "../monitor/alerts.ts";
+import { tokenColumns } from "../vault/backing.ts";
 import { checkTokenAccounts, type TokenCheck } from "./reconcile-token.ts";
 
 export type VaultRow = typeof vaults.$inferSelect;
@@ -34,6 +35,7 @@ export interface BatchFigures {
 export interface Repaired {
   owner: string;
   vault: CollateralVault;
+  token: TokenAccount | null;
   slot: number;
 }
 
@@ -108,8 +110,8 @@ export async function reconcileBatch(
     }
     tokenChecks.push({ owner: vault.owner.toBase58(), vault, token });
     if (!item.cached) inserts.push(rowFromChain(item.address, vault, token, slot));
-    else if (await repairRow(services, item.cached, vault, slot, figures)) {
-      repaired.push({ owner: item.cached.owner, vault, slot });
+    else if (await repairRow(services, item.cached, { vault, token }, slot, figures)) {
+      repaired.push({ owner: item.cached.owner, vault, token, slot });
     }
   }
   figures.discovered += await insertDiscovered(db, inserts);
@@ -122,7 +124,7 @@ function rowFromChain(address: string, vault: CollateralVault, token: TokenAccou
     owner: vault.owner.toBase58(),
     vaultAddress: address,
     tokenAccount: vault.tokenAccount.toBase58(),
-    mint: token?.mint.toBase58() ?? null,
+    ...tokenColumns(token, BigInt(slot)),
     totalBalance: vault.totalBalance,
     lockedBalance: vault.lockedBalance,
     availableBalance: vault.availableBalance,
@@ -143,15 +145,18 @@ async function insertDiscovered(db: Database, rows: (typeof vaults.$inferInsert)
 
 /**
  * Compares every field; when any differs, repairs the row only if it does not reflect a newer slot (checked again
- * in the UPDATE, so a concurrent ingestion write wins) and logs one row per field. Returns whether it repaired.
+ * in the UPDATE, so a concurrent ingestion write wins) and logs one row per field. The token account's columns
+ * (what backs the balance) are kept current the same way, without a log row: they are observations, not the
+ * program's records. Returns whether it wrote the row.
  */
 async function repairRow(
   services: Services,
   row: VaultRow,
-  vault: CollateralVault,
+  chain: { vault: CollateralVault; token: TokenAccount | null },
   slot: number,
   figures: BatchFigures,
 ): Promise<boolean> {
+  const { vault } = chain;
   if (row.slot > BigInt(slot)) {
     figures.skippedNewer++;
     return false;
@@ -163,7 +168,13 @@ async function repairRow(
     difference: vault[key] - row[key],
   }));
   const reopen = row.status === "closed";
-  if (diffs.length === 0 && !reopen) return false;
+  const token = tokenColumns(chain.token, BigInt(slot));
+  const tokenChanged =
+    row.tokenSlot === null ||
+    row.mint !== token.mint ||
+    row.tokenAmount !== token.tokenAmount ||
+    row.tokenFrozen !== token.tokenFrozen;
+  if (diffs.length === 0 && !reopen && !tokenChanged) return false;
   // The repair, its log rows and its alert commit together: a database that fails midway leaves the row as it was
   // (to be repaired and logged by the next run), never repaired without a trace.
   const outcome = await services.db().db.transaction(async (tx) => {
@@ -175,6 +186,7 @@ async function repairRow(
         availableBalance: vault.availableBalance,
         totalDeposited: vault.totalDeposited,
         totalWithdrawn: vault.totalWithdrawn,
+        ...token,
         ...(reopen ? { status: "active" } : {}),
         slot: BigInt(slot),
         updatedAt: new Date(),

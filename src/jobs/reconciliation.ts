@@ -3,6 +3,7 @@ import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { publishAll } from "../ingest/notify.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
+import { backing, backingPayload, tokenColumns } from "../vault/backing.ts";
 import {
   type BatchFigures,
   type BatchItem,
@@ -163,12 +164,16 @@ function addFigures(into: BatchFigures, add: BatchFigures): void {
 function pushBalanceUpdates(env: Bindings, ctx: JobContext, services: Services, repaired: Repaired[]): void {
   if (repaired.length === 0) return;
   const byOwner = new Map<string, OwnerEvent[]>();
+  const usdtMint = services.config.usdtMint.toBase58();
   for (const r of repaired) {
+    const token = tokenColumns(r.token, BigInt(r.slot));
     const data = {
       owner: r.owner,
       totalBalance: r.vault.totalBalance.toString(),
       lockedBalance: r.vault.lockedBalance.toString(),
       availableBalance: r.vault.availableBalance.toString(),
+      ...backingPayload(backing({ totalBalance: r.vault.totalBalance, ...token }, usdtMint)),
+      mint: token.mint,
       slot: r.slot,
       source: "reconciliation",
     };

@@ -2,11 +2,15 @@ import { decodeTokenAccount } from "../chain/accounts.ts";
 import { tvlSnapshots } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
+import { backing, tokenColumns } from "../vault/backing.ts";
 import type { Job } from "./types.ts";
 import { readAccountsMany, scanVaults } from "./vault-scan.ts";
 
 export interface TvlTotals {
+  /** USDT that backs the recorded totals: Σ min(recorded total, token account amount) over USDT vaults. */
   totalValueLocked: bigint;
+  /** Σ recorded totals of USDT vaults (= totalLocked + totalAvailable); above TVL when balances are unbacked. */
+  recordedTotal: bigint;
   totalLocked: bigint;
   totalAvailable: bigint;
   tokenAccountTotal: bigint;
@@ -19,8 +23,10 @@ export interface TvlTotals {
 const MISMATCH_KEY = "tvl_token_mismatch";
 
 /**
- * TVL from the chain: every vault whose token account holds the configured mint counts; sums of the recorded
- * totals, locked and available balances, and of the token accounts' real amounts.
+ * TVL from the chain: backed USDT only. Every vault whose token account holds the configured mint counts with the
+ * part of its recorded total that its token account really holds (an inflated balance, bug §8.2, adds nothing);
+ * vaults of other mints never count (§8.5). Also the sums of the recorded totals, locked and available balances, and
+ * of the token accounts' real amounts.
  */
 export async function computeTvl(services: Services): Promise<TvlTotals> {
   const { rpc, config } = services;
@@ -28,6 +34,7 @@ export async function computeTvl(services: Services): Promise<TvlTotals> {
   const tokens = await readAccountsMany(rpc, [...new Set(scan.vaults.map((v) => v.tokenAccount))], scan.slot);
   const totals: TvlTotals = {
     totalValueLocked: 0n,
+    recordedTotal: 0n,
     totalLocked: 0n,
     totalAvailable: 0n,
     tokenAccountTotal: 0n,
@@ -35,17 +42,20 @@ export async function computeTvl(services: Services): Promise<TvlTotals> {
     otherMintVaults: 0,
     slot: scan.slot,
   };
+  const usdt = config.usdtMint.toBase58();
   for (const vault of scan.vaults) {
     const token = decodeTokenAccount(tokens.accounts.get(vault.tokenAccount) ?? null);
-    if (!token?.mint.equals(config.usdtMint)) {
+    const b = backing({ totalBalance: vault.totalBalance, ...tokenColumns(token, BigInt(tokens.slot)) }, usdt);
+    if (!b.isUsdt) {
       totals.otherMintVaults++;
       continue;
     }
     totals.activeVaults++;
-    totals.totalValueLocked += vault.totalBalance;
+    totals.totalValueLocked += b.backedBalance;
+    totals.recordedTotal += vault.totalBalance;
     totals.totalLocked += vault.lockedBalance;
     totals.totalAvailable += vault.availableBalance;
-    totals.tokenAccountTotal += token.amount;
+    totals.tokenAccountTotal += b.tokenAccountBalance ?? 0n;
   }
   return totals;
 }
@@ -58,23 +68,24 @@ export const tvlJob: Job = {
     const { db } = services.db();
     await db.insert(tvlSnapshots).values({
       totalValueLocked: totals.totalValueLocked,
+      recordedTotal: totals.recordedTotal,
       totalLocked: totals.totalLocked,
       totalAvailable: totals.totalAvailable,
       tokenAccountTotal: totals.tokenAccountTotal,
       activeVaults: totals.activeVaults,
       slot: BigInt(totals.slot),
     });
-    const difference = totals.tokenAccountTotal - totals.totalValueLocked;
+    const difference = totals.tokenAccountTotal - totals.recordedTotal;
     if (difference === 0n) await resolveAlert(db, MISMATCH_KEY);
     else {
       await raiseAlert(db, {
         kind: "tvl_token_mismatch",
         severity: "warning",
         dedupKey: MISMATCH_KEY,
-        message: `Vault token accounts hold ${totals.tokenAccountTotal} but vaults record ${totals.totalValueLocked} (slot ${totals.slot})`,
+        message: `Vault token accounts hold ${totals.tokenAccountTotal} but vaults record ${totals.recordedTotal} (slot ${totals.slot})`,
         details: {
           slot: totals.slot,
-          recordedTotal: `${totals.totalValueLocked}`,
+          recordedTotal: `${totals.recordedTotal}`,
           tokenAccountTotal: `${totals.tokenAccountTotal}`,
           difference: `${difference}`,
         },

@@ -40,7 +40,9 @@ export function alertView(a: AlertRow) {
     owner: a.owner,
     message: a.message,
     details: a.details,
+    count: a.count,
     createdAt: a.createdAt.toISOString(),
+    lastSeenAt: a.lastSeenAt.toISOString(),
     acknowledgedAt: a.acknowledgedAt?.toISOString() ?? null,
     resolvedAt: a.resolvedAt?.toISOString() ?? null,
   };

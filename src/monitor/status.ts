@@ -4,6 +4,7 @@ import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { cursorName } from "../ingest/pipeline.ts";
 import { ALL_JOBS } from "../jobs/dispatch.ts";
+import { latestSafetyCheck, type SafetyFigures } from "../jobs/program-safety.ts";
 import { readState } from "../jobs/reconcile-cursor.ts";
 import { latestRuns } from "../jobs/runs.ts";
 import { type SchedulerStatus, schedulerStub } from "../jobs/scheduler.ts";
@@ -38,7 +39,7 @@ async function attempt<T>(services: Services, what: string, work: () => Promise<
 export async function systemStatus(env: Bindings, services: Services) {
   // Each check is one statement: over HTTP, in parallel, without opening a pool.
   const db = services.reads();
-  const [database, slot, runs, reconciliation, scheduler, alerts, cursor] = await Promise.all([
+  const [database, slot, runs, reconciliation, scheduler, alerts, cursor, safety] = await Promise.all([
     attempt(services, "database", async () => {
       await db.execute(sql`select 1`);
       return true;
@@ -49,6 +50,7 @@ export async function systemStatus(env: Bindings, services: Services) {
     attempt(services, "scheduler", () => schedulerStatus(env)),
     attempt(services, "alerts", () => unresolvedCounts(db)),
     attempt(services, "ingestion cursor", () => ingestionCursor(services)),
+    attempt(services, "program safety", () => latestSafetyCheck(db)),
   ]);
   const jobs = ALL_JOBS.map((job) => {
     const run = runs?.get(job) ?? null;
@@ -90,6 +92,28 @@ export async function systemStatus(env: Bindings, services: Services) {
     scheduler,
     ingestion,
     alerts,
+    programSafety: programSafetyView(safety),
+  };
+}
+
+/**
+ * Whether a stranger can lock, unlock or transfer a vault's collateral, as the last simulation found it, with the
+ * time it was checked (`unchecked` before the first check).
+ */
+function programSafetyView(s: SafetyFigures | null) {
+  if (!s) return { status: "unchecked" as const, checkedAt: null };
+  return {
+    status: s.status,
+    checkedAt: s.checkedAt,
+    operations: s.operations,
+    reason: s.reason,
+    vault: s.vault,
+    destinationVault: s.destinationVault,
+    stranger: s.stranger,
+    feePayer: s.feePayer,
+    slot: s.slot,
+    programId: s.programId,
+    version: s.version,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Watchdog for the program's known holes (vault-program.md §8), run on every committed ingestion batch. Each
- * alert is raised once for its cause (dedup key) and pushed as `alert` to the affected owners.
+ * Watchdog for the program's known holes (vault-program.md §8), run on every committed ingestion batch. Unauthorized
+ * callers and self-transfers are counted per cause and window (caller-alerts.ts); the other alerts are raised once
+ * per cause (dedup key). Each is pushed as `alert` to the affected owners.
  */
 import { getAccounts } from "../chain/accounts.ts";
 import { decodeVaultAuthority, findVaultAuthorityAddress } from "../chain/program/index.ts";
@@ -9,12 +10,14 @@ import type { Bindings, Services } from "../env.ts";
 import type { BatchResult } from "../ingest/store.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
 import { type AlertInput, raiseAlert, resolveAlerts } from "./alerts.ts";
+import { callerCauses, raiseCauses } from "./caller-alerts.ts";
 
 type Candidate = AlertInput & { notify: string[] | "all" };
 
 /**
- * Raises the batch's alerts and adds an `alert` event to `byOwner` for each new one (a duplicate cause is not
- * announced again). Pause/unpause concern every owner: they are fanned out to every cached vault owner.
+ * Raises the batch's alerts and adds `alert` events to `byOwner`: for each new alert of a once-per-cause kind (a
+ * duplicate cause is not announced again), and for each aggregated cause that touched an owner in this batch.
+ * Pause/unpause concern every owner: they are fanned out to every cached vault owner. Returns the alerts opened.
  */
 export async function watchBatch(
   _env: Bindings,
@@ -22,10 +25,11 @@ export async function watchBatch(
   result: BatchResult,
   byOwner: Map<string, OwnerEvent[]>,
 ): Promise<number> {
-  const candidates = [...(await eventAlerts(services, result)), ...(await tokenShortfalls(services, result))];
-  if (candidates.length === 0) return 0;
+  const causes = await callerCauses(result, () => authorizedList(services));
+  const candidates = [...eventAlerts(result), ...(await tokenShortfalls(services, result))];
+  if (candidates.length === 0 && causes.length === 0) return 0;
   const { db } = services.db();
-  let raised = 0;
+  let raised = await raiseCauses(db, causes, services.config.alertAggregationWindowSec, byOwner);
   let everyone: string[] | null = null;
   for (const c of candidates) {
     const id = await raiseAlert(db, c);
@@ -43,48 +47,23 @@ export async function watchBatch(
   return raised;
 }
 
-/** Alerts read straight off the batch's events and instructions. */
-async function eventAlerts(services: Services, result: BatchResult): Promise<Candidate[]> {
+/** Pause/unpause and changes of the authorized list (admin-signed, so one alert each), off the batch. */
+function eventAlerts(result: BatchResult): Candidate[] {
   const out: Candidate[] = [];
-  let authorized: Set<string> | null = null;
-  const isAuthorized = async (key: string) => {
-    authorized ??= await authorizedList(services);
-    return authorized.has(key);
-  };
   for (const c of result.committed) {
     if (c.failure) continue;
     const sig = c.decoded.tx.signature;
     for (const { event, index } of c.decoded.events) {
-      const owners = c.rows.filter((r) => r.eventIndex === index).map((r) => r.owner);
-      const cause = `${sig}:${index}`;
-      if (event.name === "LockCollateralEvent" || event.name === "UnlockCollateralEvent") {
-        const by = (event.name === "LockCollateralEvent" ? event.data.lockedBy : event.data.unlockedBy).toBase58();
-        if (!(await isAuthorized(by))) out.push(unauthorized(cause, by, event.name, owners, event.data.amount));
-      } else if (event.name === "TransferCollateralEvent") {
-        const by = event.data.transferredBy.toBase58();
-        if (!(await isAuthorized(by))) out.push(unauthorized(cause, by, event.name, owners, event.data.amount));
-        if (event.data.fromVault.equals(event.data.toVault)) {
-          out.push({
-            kind: "self_transfer",
-            severity: "critical",
-            owner: owners[0] ?? null,
-            dedupKey: `self_transfer:${cause}`,
-            message: `Self-transfer of ${event.data.amount} on vault ${event.data.fromVault.toBase58()} inflated its recorded balance (program bug §8.2)`,
-            details: { signature: sig, eventIndex: index, vault: event.data.fromVault.toBase58(), authority: by },
-            notify: [...new Set(owners)],
-          });
-        }
-      } else if (event.name === "VaultPausedEvent") {
-        const paused = event.data.isPaused;
-        out.push({
-          kind: paused ? "program_paused" : "program_unpaused",
-          severity: paused ? "critical" : "warning",
-          dedupKey: `pause:${cause}`,
-          message: `The vault program was ${paused ? "paused" : "unpaused"} by ${event.data.admin.toBase58()}`,
-          details: { signature: sig, admin: event.data.admin.toBase58(), isPaused: paused },
-          notify: "all",
-        });
-      }
+      if (event.name !== "VaultPausedEvent") continue;
+      const paused = event.data.isPaused;
+      out.push({
+        kind: paused ? "program_paused" : "program_unpaused",
+        severity: paused ? "critical" : "warning",
+        dedupKey: `pause:${sig}:${index}`,
+        message: `The vault program was ${paused ? "paused" : "unpaused"} by ${event.data.admin.toBase58()}`,
+        details: { signature: sig, admin: event.data.admin.toBase58(), isPaused: paused },
+        notify: "all",
+      });
     }
     c.decoded.instructions.forEach((ix, ordinal) => {
       if (ix.name !== "addAuthorizedProgram" && ix.name !== "removeAuthorizedProgram") return;
@@ -100,18 +79,6 @@ async function eventAlerts(services: Services, result: BatchResult): Promise<Can
     });
   }
   return out;
-}
-
-function unauthorized(cause: string, by: string, event: string, owners: string[], amount: bigint): Candidate {
-  return {
-    kind: "unauthorized_authority",
-    severity: "critical",
-    owner: owners[0] ?? null,
-    dedupKey: `unauthorized_authority:${cause}`,
-    message: `${event} of ${amount} signed by ${by}, which is not in the authorized list (program bug §8.1)`,
-    details: { signature: cause.split(":")[0], authority: by, event, amount: amount.toString() },
-    notify: [...new Set(owners)],
-  };
 }
 
 /** The on-chain authorized list (empty when the VaultAuthority is missing). */
@@ -132,8 +99,8 @@ async function tokenShortfalls(services: Services, result: BatchResult): Promise
   const out: Candidate[] = [];
   const cleared: string[] = [];
   for (const v of result.vaults) {
-    // Recorded total and token amount come from one getMultipleAccounts (same slot): no false alarm from a race.
-    if (v.tokenAmount === null) continue;
+    // Recorded total and token amount from one getMultipleAccounts (same slot): no false alarm from a race.
+    if (v.tokenAmount === null || v.tokenSlot !== v.slot) continue;
     const key = `balance_exceeds_tokens:${v.owner}`;
     if (v.totalBalance <= v.tokenAmount) {
       cleared.push(key);

@@ -2,6 +2,7 @@
 import { eq } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
+import { backing, backingPayload } from "../vault/backing.ts";
 import { eventsAfter, gapSeq, latestSeq, oldestSeq, type StoredEvent } from "./event-log.ts";
 import { backgroundServices } from "./services.ts";
 
@@ -88,6 +89,8 @@ async function snapshot(env: Bindings, owner: string, seq: number): Promise<Reco
           availableBalance: v.availableBalance.toString(),
           totalDeposited: v.totalDeposited.toString(),
           totalWithdrawn: v.totalWithdrawn.toString(),
+          ...backingPayload(backing(v, services.config.usdtMint.toBase58())),
+          mint: v.mint,
           slot: v.slot.toString(),
         }
       : null;

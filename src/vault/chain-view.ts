@@ -34,6 +34,8 @@ export interface VaultChainView {
   vaultAccount: RawAccount | null;
   /** The token account the vault uses (vault.tokenAccount), or the canonical ATA before the vault exists. */
   vaultToken: TokenAccount | null;
+  /** Slot of the `vaultToken` read: `slot`, unless the vault names a non-canonical token account (a second read). */
+  vaultTokenSlot: number;
   canonicalVaultTokenAccountExists: boolean;
   userToken: TokenAccount | null;
   authority: VaultAuthority | null;
@@ -51,10 +53,12 @@ export async function readVaultChainView(rpc: SolanaRpc, config: Config, owner: 
   const [user, vaultAccount, canonicalAccount, userAta, authorityAccount, mintAccount] = accounts;
   const vault = decodeOwned(vaultAccount ?? null, config.programId, decodeCollateralVault);
   let vaultToken = decodeTokenAccount(canonicalAccount ?? null);
+  let vaultTokenSlot = slot;
   if (vault && !vault.tokenAccount.equals(canonical)) {
     // A vault created with another mint: its token account is not the canonical one for our mint.
     const other = await getAccounts(rpc, [vault.tokenAccount], { minContextSlot: slot });
     vaultToken = decodeTokenAccount(other.accounts[0] ?? null);
+    vaultTokenSlot = other.slot;
   }
   return {
     slot,
@@ -66,6 +70,7 @@ export async function readVaultChainView(rpc: SolanaRpc, config: Config, owner: 
     vault,
     vaultAccount: vaultAccount ?? null,
     vaultToken,
+    vaultTokenSlot,
     canonicalVaultTokenAccountExists: canonicalAccount != null,
     userToken: decodeTokenAccount(userAta ?? null),
     authority: decodeOwned(authorityAccount ?? null, config.programId, decodeVaultAuthority),

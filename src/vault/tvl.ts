@@ -8,7 +8,10 @@ import type { JobContext } from "../jobs/types.ts";
 import { formatUsdt } from "../lib/amount.ts";
 
 export interface TvlFigures {
+  /** Backed USDT (see jobs/tvl.ts). */
   totalValueLocked: bigint;
+  /** Σ recorded totals of USDT vaults; null for snapshots taken before it was recorded. */
+  recordedTotal: bigint | null;
   totalLocked: bigint;
   totalAvailable: bigint;
   activeVaults: number;
@@ -112,6 +115,7 @@ async function refreshIfLeased(services: Services, env: Bindings, ctx: JobContex
 function snapshotView(s: Snapshot, source: "snapshot" | "chain") {
   const figures = {
     totalValueLocked: s.totalValueLocked,
+    recordedTotal: s.recordedTotal,
     totalLocked: s.totalLocked,
     totalAvailable: s.totalAvailable,
     activeVaults: s.activeVaults,
@@ -120,11 +124,14 @@ function snapshotView(s: Snapshot, source: "snapshot" | "chain") {
   return tvlView(figures, source, s.takenAt);
 }
 
+/** TVL counts backed USDT only; the recorded figures (and what of them is unbacked) are reported beside it. */
 function tvlView(f: TvlFigures, source: "snapshot" | "chain", asOf: Date) {
   return {
     totalValueLocked: f.totalValueLocked,
     formattedTvl: formatUsdt(f.totalValueLocked, { grouping: true }),
     activeVaults: f.activeVaults,
+    recordedTotal: f.recordedTotal,
+    unbackedTotal: f.recordedTotal === null ? null : f.recordedTotal - f.totalValueLocked,
     totalLocked: f.totalLocked,
     totalAvailable: f.totalAvailable,
     formattedLocked: formatUsdt(f.totalLocked, { grouping: true }),

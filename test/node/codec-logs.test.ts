@@ -64,6 +64,25 @@ describe("parseProgramEvents", () => {
     ]);
   });
 
+  it("names the program that invoked ours for each event, and none for a top-level instruction", () => {
+    const logs = [
+      `Program ${OTHER} invoke [1]`,
+      `Program ${TOKEN} invoke [2]`,
+      `Program ${VAULT} invoke [3]`,
+      dataLine(deposit(1n)),
+      `Program ${VAULT} success`,
+      `Program ${TOKEN} success`,
+      `Program ${VAULT} invoke [2]`,
+      dataLine(deposit(2n)),
+      `Program ${VAULT} success`,
+      `Program ${OTHER} success`,
+      `Program ${VAULT} invoke [1]`,
+      dataLine(deposit(3n)),
+      `Program ${VAULT} success`,
+    ];
+    expect(parseProgramEvents(logs, VAULT).map((e) => e.invoker)).toEqual([TOKEN, OTHER, null]);
+  });
+
   it("pops the stack on failed invocations and stops at Log truncated", () => {
     const logs = [
       `Program ${VAULT} invoke [1]`,

@@ -173,7 +173,10 @@ export async function chainVaults(): Promise<{ address: string; data: Uint8Array
   }));
 }
 
-/** TVL as a test computes it from the chain: vaults whose token account holds the test USDT. */
+/**
+ * TVL as a test computes it from the chain: vaults whose token account holds the test USDT, each counted with the
+ * part of its recorded total its token account holds (`total`); `recorded` sums the recorded totals.
+ */
 export async function chainTvl() {
   const vaults = await chainVaults();
   const view = (d: Uint8Array) => new DataView(d.buffer, d.byteOffset, d.byteLength);
@@ -196,14 +199,18 @@ export async function chainTvl() {
     }
   }
   let total = 0n;
+  let recorded = 0n;
   let tokenTotal = 0n;
   let active = 0;
   vaults.forEach((v, i) => {
     const token = tokens.get(tokenKeys[i]!);
     if (token?.mint !== usdtMint().toBase58()) return;
     active++;
-    total += view(v.data).getBigUint64(72, true);
+    const vaultTotal = view(v.data).getBigUint64(72, true);
+    // Math.min does not take bigints: the backed part is what the token account holds, at most the recorded total.
+    total += vaultTotal - (vaultTotal > token.amount ? vaultTotal - token.amount : 0n);
+    recorded += vaultTotal;
     tokenTotal += token.amount;
   });
-  return { total, tokenTotal, active };
+  return { total, recorded, tokenTotal, active };
 }

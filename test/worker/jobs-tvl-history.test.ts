@@ -22,9 +22,10 @@ describe("TVL job", () => {
       if (JSON.stringify(before, (_k, x) => String(x)) !== JSON.stringify(after, (_k, x) => String(x))) continue;
       const row = await latestTvl();
       expect(row.totalValueLocked).toBe(after.total);
+      expect(row.recordedTotal).toBe(after.recorded);
       expect(row.tokenAccountTotal).toBe(after.tokenTotal);
       expect(row.activeVaults).toBe(after.active);
-      expect(row.totalLocked + row.totalAvailable).toBe(row.totalValueLocked);
+      expect(row.totalLocked + row.totalAvailable).toBe(row.recordedTotal);
       matched = true;
     }
     expect(matched).toBe(true);

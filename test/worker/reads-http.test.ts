@@ -49,6 +49,10 @@ async function seedOwner() {
       totalDeposited: U64_MAX,
       totalWithdrawn: 0n,
       slot: 9_007_199_254_740_993n,
+      // The token account as read with the vault (a row without it is re-read from the chain).
+      mint: inject("usdtMint"),
+      tokenAmount: U64_MAX,
+      tokenSlot: 9_007_199_254_740_993n,
     });
     const [deposit] = await db
       .insert(transactions)
@@ -88,6 +92,7 @@ async function readEverything({ owner, depositId }: { owner: string; depositId: 
   expect(balance.text).toContain('"lockedBalance":18446744073709551610');
   expect(balance.text).toContain('"availableBalance":5');
   expect(balance.text).toContain('"slot":9007199254740993');
+  expect(balance.text).toContain('"backedBalance":18446744073709551615');
   expect(balance.body.data).toMatchObject({ owner, source: "cache", formattedTotal: "18446744073709.551615 USDT" });
 
   const history = await get(`/vault/transactions/${owner}?limit=1`, over);

@@ -1,5 +1,5 @@
 import { Keypair } from "@solana/web3.js";
-import { eq, like } from "drizzle-orm";
+import { eq, inArray, like } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import {
   addAuthorizedProgramIx,
@@ -23,7 +23,7 @@ import {
 const alertsWith = (where: ReturnType<typeof eq>) => withDb((db) => db.select().from(alerts).where(where));
 
 describe("the watchdog", () => {
-  it("alerts once for a lock by an unlisted authority and once for a self-transfer, and the owner's socket hears each", async () => {
+  it("alerts for a lock by an unlisted authority and for a self-transfer, and the owner's socket hears each with its signature", async () => {
     const { owner, vault, vaultToken } = await walletWithVault(1_000_000n);
     const socket = await openSocket(owner);
     await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
@@ -48,27 +48,35 @@ describe("the watchdog", () => {
     await ingestPass();
     await ingestPass();
 
-    const ofOwner = await alertsWith(eq(alerts.owner, owner));
-    const kinds = ofOwner.map((a) => `${a.kind}:${(a.details as { signature?: string }).signature}`).sort();
-    expect(kinds).toEqual(
-      [
-        `balance_exceeds_tokens:undefined`,
-        `self_transfer:${self}`,
-        `unauthorized_authority:${lock}`,
-        `unauthorized_authority:${self}`,
-      ].sort(),
-    );
     await socket.waitFor((m) => m.filter((x) => x.event === "alert").length >= 4);
     const pushed = socket
       .of("alert")
-      .map((a) => a.data.kind)
+      .map((a) => {
+        const details = a.data.details as { operation?: string; signatures?: string[] };
+        return `${a.data.kind}:${details.operation ?? ""}:${details.signatures?.join(",") ?? ""}`;
+      })
       .sort();
-    expect(pushed).toEqual([
-      "balance_exceeds_tokens",
-      "self_transfer",
-      "unauthorized_authority",
-      "unauthorized_authority",
-    ]);
+    expect(pushed).toEqual(
+      [
+        "balance_exceeds_tokens::",
+        `self_transfer::${self}`,
+        `unauthorized_caller:lock:${lock}`,
+        `unauthorized_caller:transfer:${self}`,
+      ].sort(),
+    );
+    // Per owner only the condition of the vault itself; the callers' alerts count occurrences per cause and window.
+    const ofOwner = await alertsWith(eq(alerts.owner, owner));
+    expect(ofOwner.map((a) => a.kind)).toEqual(["balance_exceeds_tokens"]);
+    const ids = socket.of("alert").map((a) => BigInt(a.data.id as string));
+    const rows = await withDb((db) => db.select().from(alerts).where(inArray(alerts.id, ids)));
+    expect(rows.map((r) => r.dedupKey).sort()).toEqual(
+      [
+        `balance_exceeds_tokens:${owner}`,
+        "self_transfer",
+        "unauthorized_caller:lock:signer",
+        "unauthorized_caller:transfer:signer",
+      ].sort(),
+    );
     socket.ws.close(1000, "done");
   });
 

@@ -19,19 +19,29 @@ function base64ToBytes(text: string): Uint8Array | null {
   }
 }
 
+/** A vault event with its position and the program that invoked ours for it. */
+export interface ProgramEvent {
+  event: VaultEvent;
+  /** Position among this transaction's vault events. */
+  index: number;
+  /**
+   * The program that invoked the vault program when it emitted this event (the frame below ours on the invoke
+   * stack), or null when ours ran as a top-level instruction. Only the runtime writes `invoke` lines, so a program
+   * cannot forge this.
+   */
+  invoker: string | null;
+}
+
 /**
  * Vault events in `logs`, in order: only `Program data:` lines written while OUR program is the executing program
  * (top of the invoke stack), including when another program CPI'd into ours, and never lines of programs our
  * program invoked. `index` is the position among this transaction's vault events. Lines after "Log truncated"
  * are absent, so parsing simply stops there; a malformed or unknown payload is skipped but still counted.
  */
-export function parseProgramEvents(
-  logs: readonly string[],
-  programId: PublicKey | string,
-): Array<{ event: VaultEvent; index: number }> {
+export function parseProgramEvents(logs: readonly string[], programId: PublicKey | string): ProgramEvent[] {
   const ours = typeof programId === "string" ? programId : programId.toBase58();
   const stack: string[] = [];
-  const out: Array<{ event: VaultEvent; index: number }> = [];
+  const out: ProgramEvent[] = [];
   let index = 0;
   for (const line of logs) {
     const invoke = INVOKE.exec(line);
@@ -51,7 +61,7 @@ export function parseProgramEvents(
     const first = line.slice(DATA_PREFIX.length).split(" ")[0] ?? "";
     const bytes = base64ToBytes(first);
     const event = bytes ? decodeEvent(bytes) : null;
-    if (event) out.push({ event, index });
+    if (event) out.push({ event, index, invoker: stack.length > 1 ? stack[stack.length - 2]! : null });
     index++;
   }
   return out;
