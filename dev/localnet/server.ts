@@ -12,10 +12,14 @@ import { makeProfile, PROFILE_ENV, type Profile } from "./profile.ts";
 import { handleOne, type RpcReply } from "./rpc.ts";
 import { answerLimited, chargeItems, laggedView, limitReply, type Meter, newMeter } from "./throttle.ts";
 
-/** One-shot faults (the next N JSON-RPC requests fail with 429 or 500). */
+/**
+ * One-shot faults: the next `failNext` JSON-RPC requests fail with 429 or 500; the next `lagNext` requests that ask
+ * for getTransaction are answered by a node `lagSlots` behind (whatever `lagShare` says).
+ */
 export interface Faults {
   failNext: number;
   status: 429 | 500;
+  lagNext: number;
 }
 
 /** A front's behaviour: the profile it started with, the one in force, its one-shot faults and its meter. */
@@ -42,14 +46,17 @@ const CORS = {
 
 /** A front with the given profile and no faults. */
 export function newFront(profile: Profile): Front {
-  return { initial: profile, profile, faults: { failNext: 0, status: 429 }, meter: newMeter(profile, Date.now()) };
+  return { initial: profile, profile, faults: noFaults(), meter: newMeter(profile, Date.now()) };
+}
+
+function noFaults(): Faults {
+  return { failNext: 0, status: 429, lagNext: 0 };
 }
 
 /** What /localnet/info and /localnet/faults report about a front. */
 export function describeFront(front: Front): Record<string, unknown> {
-  const { failNext, status } = front.faults;
   return {
-    faults: { failNext, status, latencyMs: front.profile.latencyMs },
+    faults: { ...front.faults, latencyMs: front.profile.latencyMs },
     profile: front.profile,
     served: front.meter.served,
   };
@@ -79,6 +86,7 @@ export function parseAmount(v: unknown): bigint | undefined {
 function setFaults(front: Front, body: Record<string, unknown>): void {
   if (body.failNext !== undefined) front.faults.failNext = Number(parseAmount(body.failNext));
   if (body.status !== undefined) front.faults.status = body.status === 500 ? 500 : 429;
+  if (body.lagNext !== undefined) front.faults.lagNext = Number(parseAmount(body.lagNext));
   const knobs = Object.fromEntries(Object.keys(PROFILE_ENV).map((k) => [k, body[k]]));
   const named = typeof body.profile === "string" ? makeProfile(body.profile) : front.profile;
   const changed = typeof body.profile === "string" || Object.values(knobs).some((v) => v !== undefined);
@@ -107,7 +115,7 @@ async function control(chain: Chain, controls: Controls, front: Front, req: Inco
     return { blockhash: chain.clock.latestBlockhash("processed").blockhash };
   }
   if (path === "/localnet/faults" && req.method === "DELETE") {
-    front.faults = { failNext: 0, status: 429 };
+    front.faults = noFaults();
     front.profile = front.initial;
     front.meter = newMeter(front.profile, Date.now(), front.meter.served);
     chain.clock.stallFinalization = false;
@@ -164,7 +172,10 @@ async function rpc(chain: Chain, front: Front, req: IncomingMessage, res: Server
     return json(res, 429, answerLimited(null), { "Retry-After": String(charged.retryAfterSec) });
   }
   // A load balancer sends the whole HTTP request to one node; some nodes are behind.
-  const lagged = Math.random() < front.profile.lagShare && front.profile.lagSlots > 0;
+  const forced =
+    front.faults.lagNext > 0 && items.some((i) => (i as { method?: unknown })?.method === "getTransaction");
+  if (forced) front.faults.lagNext--;
+  const lagged = (forced || Math.random() < front.profile.lagShare) && front.profile.lagSlots > 0;
   if (lagged) front.meter.served.lagged++;
   const view = lagged ? laggedView(chain, front.profile.lagSlots) : chain;
   const replies: RpcReply[] = items.map((item, i) =>

@@ -80,14 +80,18 @@ export function answerLimited(item: unknown): RpcReply {
 /**
  * The chain as a node `slots` behind the tip sees it: its slots, commitments, blockhashes and history stop there
  * (account data stays the latest state — the localnet keeps no older states — but is reported at the older slot).
- * A prototype view: every read goes to the real chain except the clock's position.
+ * A prototype view: every read goes to the real chain except the clock's position. A transaction it is sent still
+ * lands (the node forwards it to the leader, which is at the tip); only its preflight simulation is behind.
  */
 export function laggedView(chain: Chain, slots: number): Chain {
   const clock: SlotClock = Object.create(chain.clock, {
     slot: { get: () => Math.max(1, chain.clock.slot - slots) },
     root: { get: () => chain.clock.root - slots },
   });
-  return Object.create(chain, { clock: { value: clock } });
+  return Object.create(chain, {
+    clock: { value: clock },
+    sendTransaction: { value: (wire: Uint8Array) => chain.sendTransaction(wire) },
+  });
 }
 
 /** Applies the history horizon and the getProgramAccounts cap to one item's answer. */

@@ -157,8 +157,14 @@ describe("lagging nodes", () => {
         SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: payer.publicKey, lamports: 1 }),
       );
       tx.sign(payer);
-      const sim = await rpc("simulateTransaction", [tx.serialize().toString("base64"), { encoding: "base64" }]);
+      const wire = tx.serialize().toString("base64");
+      const sim = await rpc("simulateTransaction", [wire, { encoding: "base64" }]);
       expect((sim.result as { value: { err: unknown } }).value.err).toBe("BlockhashNotFound");
+      // Its preflight is behind too; without preflight it forwards the transaction to the leader, where it lands.
+      const preflight = await rpc("sendTransaction", [wire, { encoding: "base64" }]);
+      expect(preflight.error?.message).toMatch(/Blockhash not found/);
+      const sent = await rpc("sendTransaction", [wire, { encoding: "base64", skipPreflight: true }]);
+      expect(net.chain.ledger.get(sent.result as string)).toBeDefined();
     } finally {
       await knobs(null);
     }
