@@ -120,7 +120,7 @@ async function main() {
   const load = `1-min load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
   const header = `Measured ${date.slice(0, 10)} on ${host.cpu} (${host.cores} cores, ${host.memoryGiB} GiB), Node ${host.node}, ${host.platform}; local stack (wrangler dev + embedded PostgreSQL + localnet); ${load}; total ${Math.round((Date.now() - started) / 1000)} s.`;
   const providerTable = provider
-    ? `\n${grid(["Measure", "ideal", `provider (${PROVIDER.latencyMs} ms, ${PROVIDER.requestsPerSecond} req/s)`], providerRows(provider))}\n\nProvider front: ${describeProfile(PROVIDER)}; the provider Worker's budget: ${JSON.stringify(workerVarsFor(PROVIDER))}.\n`
+    ? `\n${grid(["Measure", ...provider.figures.map((f) => f.profile)], providerRows(provider))}\n\nProvider front: ${describeProfile(PROVIDER)}; the provider Worker's budget: ${JSON.stringify(workerVarsFor(PROVIDER))}.\n`
     : "";
   const markdown = `${header}\n\n${rows.length > 0 ? `${table(rows)}\n` : ""}${providerTable}`;
   console.log(`\n${markdown}`);
@@ -142,23 +142,17 @@ async function main() {
 /**
  * The provider comparison: a second Worker (its own Durable Objects, the same database) on a `provider` front of the
  * same chain, behind a counter of its own, with the budget configured to the provider's; both Workers ingest the same
- * newest PROVIDER_BACKLOG transactions with builds running alongside.
+ * newest PROVIDER_BACKLOG transactions with builds running alongside. BENCH_PROVIDER_NO_BUDGET=1 adds a column with
+ * the same provider and no client-side budget (only the client's retries), to show what the budget buys.
  */
 async function providerSection(bench: Bench, stack: StackParts, idealWorker: string) {
   const { localnet } = stack;
-  const front = await localnet!.addFront(PROVIDER);
-  const counter = await startRpcCounter(front.rpcUrl);
-  stops.push(counter.close);
-  const stateDir = join(stateRoot, `bench-provider-${process.pid}`);
-  stops.push(() => rm(stateDir, { recursive: true, force: true }));
-  step(`provider: starting a second Worker on a ${describeProfile(PROVIDER)} front`);
-  const worker = await startWranglerDev({
-    port: await freePort(),
-    stateDir,
-    vars: { ...benchVars(stack, counter.url), ...workerVarsFor(PROVIDER) },
-    onOutput: workerOutput,
-  });
-  stops.push(worker.stop);
+  const variants: Array<{ name: string; vars: Record<string, string> }> = [
+    ...(process.env.BENCH_PROVIDER_NO_BUDGET === "1"
+      ? [{ name: "provider, no client budget", vars: { RPC_HISTORY_SLOTS: String(PROVIDER.historySlots) } }]
+      : []),
+    { name: `provider (${PROVIDER.latencyMs} ms, ${PROVIDER.requestsPerSecond} req/s)`, vars: workerVarsFor(PROVIDER) },
+  ];
   const columns: Column[] = [
     {
       name: "ideal",
@@ -167,12 +161,29 @@ async function providerSection(bench: Bench, stack: StackParts, idealWorker: str
       front: localnet!.front,
       profile: localnet!.front.profile,
     },
-    { name: "provider", worker: worker.url, counter, front: front.front, profile: PROVIDER },
   ];
+  const workers: Array<() => Promise<void>> = [];
   try {
+    for (const [i, variant] of variants.entries()) {
+      const front = await localnet!.addFront(PROVIDER);
+      const counter = await startRpcCounter(front.rpcUrl);
+      stops.push(counter.close);
+      const stateDir = join(stateRoot, `bench-provider-${i}-${process.pid}`);
+      stops.push(() => rm(stateDir, { recursive: true, force: true }));
+      step(`provider: starting a Worker "${variant.name}" on a ${describeProfile(PROVIDER)} front`);
+      const worker = await startWranglerDev({
+        port: await freePort(),
+        stateDir,
+        vars: { ...benchVars(stack, counter.url), ...variant.vars },
+        onOutput: workerOutput,
+      });
+      stops.push(worker.stop);
+      workers.push(worker.stop);
+      columns.push({ name: variant.name, worker: worker.url, counter, front: front.front, profile: PROVIDER });
+    }
     return await benchProviders(bench, columns, { backlog: PROVIDER_BACKLOG });
   } finally {
-    await worker.stop();
+    for (const stop of workers) await stop();
   }
 }
 
