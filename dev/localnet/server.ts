@@ -13,13 +13,14 @@ import { handleOne, type RpcReply } from "./rpc.ts";
 import { answerLimited, chargeItems, laggedView, limitReply, type Meter, newMeter } from "./throttle.ts";
 
 /**
- * One-shot faults: the next `failNext` JSON-RPC requests fail with 429 or 500; the next `lagNext` requests that ask
- * for getTransaction are answered by a node `lagSlots` behind (whatever `lagShare` says).
+ * One-shot faults: the next `failNext` JSON-RPC requests fail with 429 or 500; the next `lagNext` requests (only
+ * those that call `lagMethod`, when set) are answered by a node `lagSlots` behind, whatever `lagShare` says.
  */
 export interface Faults {
   failNext: number;
   status: 429 | 500;
   lagNext: number;
+  lagMethod: string | null;
 }
 
 /** A front's behaviour: the profile it started with, the one in force, its one-shot faults and its meter. */
@@ -50,7 +51,7 @@ export function newFront(profile: Profile): Front {
 }
 
 function noFaults(): Faults {
-  return { failNext: 0, status: 429, lagNext: 0 };
+  return { failNext: 0, status: 429, lagNext: 0, lagMethod: null };
 }
 
 /** What /localnet/info and /localnet/faults report about a front. */
@@ -87,6 +88,7 @@ function setFaults(front: Front, body: Record<string, unknown>): void {
   if (body.failNext !== undefined) front.faults.failNext = Number(parseAmount(body.failNext));
   if (body.status !== undefined) front.faults.status = body.status === 500 ? 500 : 429;
   if (body.lagNext !== undefined) front.faults.lagNext = Number(parseAmount(body.lagNext));
+  if (body.lagMethod !== undefined) front.faults.lagMethod = typeof body.lagMethod === "string" ? body.lagMethod : null;
   const knobs = Object.fromEntries(Object.keys(PROFILE_ENV).map((k) => [k, body[k]]));
   const named = typeof body.profile === "string" ? makeProfile(body.profile) : front.profile;
   const changed = typeof body.profile === "string" || Object.values(knobs).some((v) => v !== undefined);
@@ -172,8 +174,8 @@ async function rpc(chain: Chain, front: Front, req: IncomingMessage, res: Server
     return json(res, 429, answerLimited(null), { "Retry-After": String(charged.retryAfterSec) });
   }
   // A load balancer sends the whole HTTP request to one node; some nodes are behind.
-  const forced =
-    front.faults.lagNext > 0 && items.some((i) => (i as { method?: unknown })?.method === "getTransaction");
+  const { lagNext, lagMethod } = front.faults;
+  const forced = lagNext > 0 && (!lagMethod || items.some((i) => (i as { method?: unknown })?.method === lagMethod));
   if (forced) front.faults.lagNext--;
   const lagged = (forced || Math.random() < front.profile.lagShare) && front.profile.lagSlots > 0;
   if (lagged) front.meter.served.lagged++;

@@ -38,13 +38,13 @@ export function isTransientResult(method: string, params: unknown[], result: unk
 }
 
 /**
- * Milliseconds to wait before attempt `attempt + 1`: exponential with full jitter (0..base·2^(attempt−1), capped at
- * 5 s), never less than what the provider asked for in Retry-After. Rate limits start from a longer base: the
- * budget refills over a second, not a few milliseconds.
+ * Milliseconds to wait before attempt `attempt + 1`: exponential (base·2^(attempt−1), capped at 5 s) with full
+ * jitter, never less than what the provider asked for in Retry-After. A rate limit waits at least half the step
+ * (the budget refills over a second, not a few milliseconds: a lucky zero wait would only spend another attempt).
  */
 export function backoffMs(attempt: number, opts: { rateLimited?: boolean; retryAfterMs?: number } = {}): number {
-  const base = opts.rateLimited ? 250 : 100;
-  const jittered = Math.random() * Math.min(5_000, base * 2 ** (attempt - 1));
+  const step = Math.min(5_000, (opts.rateLimited ? 250 : 100) * 2 ** (attempt - 1));
+  const jittered = opts.rateLimited ? step / 2 + (Math.random() * step) / 2 : Math.random() * step;
   return Math.max(jittered, opts.retryAfterMs ?? 0);
 }
 

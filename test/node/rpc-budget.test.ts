@@ -153,6 +153,11 @@ describe("retry classification", () => {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThanOrEqual(Math.min(5_000, 100 * 2 ** (attempt - 1)));
     }
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const ms = backoffMs(attempt, { rateLimited: true });
+      expect(ms).toBeGreaterThanOrEqual(125 * 2 ** (attempt - 1));
+      expect(ms).toBeLessThanOrEqual(250 * 2 ** (attempt - 1));
+    }
     expect(backoffMs(1, { retryAfterMs: 1_000 })).toBeGreaterThanOrEqual(1_000);
     expect(retryAfterMs("1", 10_000)).toBe(1_000);
     expect(retryAfterMs("120", 10_000)).toBe(10_000);

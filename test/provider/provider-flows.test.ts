@@ -265,7 +265,7 @@ describe("a transaction the provider has pruned", () => {
     try {
       // Every getTransaction attempt answered by a node 50 slots behind, which has not seen the transaction yet;
       // every other request by a node at the tip.
-      await faults({ lagNext: 100, lagSlots: 50, lagShare: 0 });
+      await faults({ lagNext: 100, lagMethod: "getTransaction", lagSlots: 50, lagShare: 0 });
       const { figures } = await pass(NO_ARCHIVE);
       expect(figures).toMatchObject({ complete: false, gaps: 0 });
     } finally {
