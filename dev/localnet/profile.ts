@@ -6,6 +6,8 @@
  * Every knob can also be set on its own (environment variables, or POST /localnet/faults at run time).
  */
 
+import { TokenBucket } from "../../src/chain/budget-gate.ts";
+
 /** The behaviour of one front. Rates are per second; 0 means unlimited (or, for history, full history). */
 export interface Profile {
   /** Delay before each HTTP request is answered. */
@@ -124,34 +126,29 @@ export function describeProfile(p: Profile): string {
 }
 
 /**
- * A token bucket of one second's worth of tokens, refilled continuously: how providers meter "per second". The
- * clock is passed in so the arithmetic can be checked without waiting.
+ * How providers meter "per second": a bucket of one second's worth of tokens, refilled continuously (the same
+ * arithmetic as the client's shared budget). The clock is passed in so it can be checked without waiting.
  */
 export class Bucket {
-  readonly perSecond: number;
-  private tokens: number;
-  private at: number;
+  private readonly bucket: TokenBucket;
   constructor(perSecond: number, now: number) {
-    this.perSecond = perSecond;
-    this.tokens = perSecond;
-    this.at = now;
+    this.bucket = new TokenBucket(perSecond, now);
   }
 
-  /** Whole tokens available now (refilled up to one second's worth). */
+  /** Whole tokens available now. */
   available(now: number): number {
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    return Math.floor(this.tokens);
+    this.bucket.refill(now);
+    return Math.floor(this.bucket.tokens);
   }
 
   /** Takes `n` tokens (the caller checked `available`). */
   take(n: number): void {
-    this.tokens -= n;
+    this.bucket.tokens -= n;
   }
 
   /** Whole seconds until one token is back, for Retry-After (at least 1). */
   retryAfterSec(now: number): number {
-    this.available(now);
-    return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
+    this.bucket.refill(now);
+    return Math.max(1, Math.ceil((1 - this.bucket.tokens) / this.bucket.rate));
   }
 }

@@ -61,7 +61,8 @@ export function maxBatchItems(rule: BudgetRule, configured: number): number {
   return Math.max(1, Math.min(configured, usable));
 }
 
-class Level {
+/** A token bucket holding one second's worth (`rate` tokens), refilled continuously; it may be drawn below zero. */
+export class TokenBucket {
   tokens: number;
   private at: number;
   readonly rate: number;
@@ -78,7 +79,7 @@ class Level {
 
 /** Token buckets for the metered dimensions of one provider. */
 export class BudgetGate {
-  private levels = new Map<Dimension, Level>();
+  private levels = new Map<Dimension, TokenBucket>();
   private rule: BudgetRule | null = null;
 
   constructor(rule: BudgetRule, now: number) {
@@ -91,16 +92,16 @@ export class BudgetGate {
     this.rule = { ...rule };
     this.levels.clear();
     for (const [dim, key] of Object.entries(RATE_OF) as [Dimension, keyof BudgetRule][]) {
-      if (rule[key] > 0) this.levels.set(dim, new Level(rule[key], now));
+      if (rule[key] > 0) this.levels.set(dim, new TokenBucket(rule[key], now));
     }
   }
 
-  private floor(level: Level): number {
+  private floor(level: TokenBucket): number {
     return (level.rate * (this.rule?.reservePercent ?? 0)) / 100;
   }
 
   /** Tokens a background caller needs in a bucket before taking `cost` (a cost above what fits waits for a full one). */
-  private needed(level: Level, cost: number): number {
+  private needed(level: TokenBucket, cost: number): number {
     const floor = this.floor(level);
     return floor + Math.min(cost, level.rate - floor);
   }
