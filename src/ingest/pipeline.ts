@@ -45,6 +45,8 @@ export interface IngestOptions {
 interface StreamState {
   /** Stack of walk frontiers: the next walk starts below the last one; emptied oldest segment first. */
   frontiers?: string[];
+  /** Slot of each frontier (absent in rows written before it was kept: 0). */
+  frontierSlots?: number[];
 }
 
 const DEFAULT_MAX_PAGES = 20;
@@ -126,14 +128,18 @@ async function ingestPass(
   const { db } = services.db();
   const name = cursorName(opts.stream ?? config.programId.toBase58());
   const [cursor] = await db.select().from(cursors).where(eq(cursors.name, name)).limit(1);
-  const frontiers = ((cursor?.state ?? {}) as StreamState).frontiers ?? [];
+  const state = (cursor?.state ?? {}) as StreamState;
+  const frontiers = state.frontiers ?? [];
+  const frontierSlots = frontiers.map((_, i) => state.frontierSlots?.[i] ?? 0);
+  // A node behind the frontier would not know it (and answer an empty page, which reads as "met the cursor").
+  const minContextSlot = Math.max(Number(cursor?.slot ?? 0), frontierSlots.at(-1) ?? 0);
   const phases: Phases = {};
   // Walk from the newest (or from below the last frontier) back to the cursor, at most maxPages pages.
   const walk = await timed(phases, "signatures", () =>
     walkSignatures(rpc, config.programId, {
       before: frontiers.at(-1) ?? null,
       until: cursor?.signature ?? null,
-      minContextSlot: cursor?.slot ? Number(cursor.slot) : undefined,
+      minContextSlot: minContextSlot > 0 ? minContextSlot : undefined,
       pageSize: opts.pageSize,
       maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES,
     }),
@@ -143,8 +149,8 @@ async function ingestPass(
     // Too far behind for one walk: nothing can be committed before the stretch down to the cursor is known (there
     // would be a hole behind it). Remember where this walk stopped; the next pass walks on from there, and the
     // stretches are then ingested oldest first, each re-walked (it is at most maxPages long) when its turn comes.
-    const oldest = signatures[0]!.signature;
-    await saveFrontiers(db, name, [...frontiers, oldest]);
+    const oldest = signatures[0]!;
+    await saveFrontiers(db, name, [...frontiers, oldest.signature], [...frontierSlots, oldest.slot]);
     return {
       signatures: signatures.length,
       committed: 0,
@@ -217,15 +223,15 @@ async function ingestPass(
   if (archive) figures.backfilled = await backfillGaps(env, services, archive, name);
   if (figures.complete && frontiers.length > 0) {
     // This stretch is in: the next walk ingests the one above it (and, once none is left, from the newest).
-    await saveFrontiers(db, name, frontiers.slice(0, -1));
+    await saveFrontiers(db, name, frontiers.slice(0, -1), frontierSlots.slice(0, -1));
     figures.pendingSegments = frontiers.length - 1;
   }
   return figures;
 }
 
 /** Stores the frontier stack in the cursor row (created without a position on a first start). */
-async function saveFrontiers(db: Database, name: string, frontiers: string[]): Promise<void> {
-  const state: StreamState = { frontiers };
+async function saveFrontiers(db: Database, name: string, frontiers: string[], slots: number[]): Promise<void> {
+  const state: StreamState = frontiers.length > 0 ? { frontiers, frontierSlots: slots } : { frontiers };
   await db
     .insert(cursors)
     .values({ name, state })
