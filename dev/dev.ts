@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildDashboard } from "./build-dashboard.ts";
 import { fireCrons, startCronTicker, wranglerCrons } from "./cron.ts";
 import { stackVars, startStack } from "./local-stack.ts";
+import { profileFromEnv } from "./localnet/profile.ts";
 import { DEV_DIR, devDatabase } from "./stack.ts";
 
 const API_PORT = Number(process.env.PORT ?? 8787);
@@ -43,7 +44,7 @@ try {
   const stack = await startStack({
     // The local chain starts empty every time, so the cache starts fresh with it; DATABASE_URL keeps its data.
     database: () => devDatabase({ fresh: !external }),
-    localnet: external ? null : { port: LOCALNET_PORT, quiet: true },
+    localnet: external ? null : { port: LOCALNET_PORT, quiet: true, profile: profileFromEnv(process.env) },
     beforeWorker: async () => {
       if (external) console.log(`chain      ${external} (from SOLANA_RPC_URL)`);
       await buildDashboard();

@@ -5,6 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import { type Localnet, type LocalnetOptions, startLocalnet } from "./localnet/index.ts";
+import { describeProfile, workerVarsFor } from "./localnet/profile.ts";
 import { applyMigrations } from "./migrate.ts";
 import type { DatabaseLease } from "./stack.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler.ts";
@@ -68,7 +69,10 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       stops.push(localnet.close);
     }
     const parts: StackParts = { database, proxy, localnet };
-    if (localnet) opts.log?.("chain", `${localnet.rpcUrl} (localnet; PubSub ${localnet.wsUrl})`);
+    if (localnet) {
+      const behaves = describeProfile(localnet.front.profile);
+      opts.log?.("chain", `${localnet.rpcUrl} (localnet; PubSub ${localnet.wsUrl}; ${behaves})`);
+    }
     await opts.beforeWorker?.(parts);
     const { stateDir } = opts.worker;
     if (stateDir) stops.push(() => rm(stateDir, { recursive: true, force: true }));
@@ -87,7 +91,10 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   }
 }
 
-/** The Worker variables that point it at the stack's database, proxy and localnet. */
+/**
+ * The Worker variables that point it at the stack's database, proxy and localnet — with the RPC budget and history
+ * horizon of the localnet's profile (LOCALNET_PROFILE), as an operator would configure them for that provider.
+ */
 export function stackVars(parts: StackParts): Record<string, string> {
   return {
     DATABASE_URL: parts.database.url,
@@ -98,6 +105,7 @@ export function stackVars(parts: StackParts): Record<string, string> {
           SOLANA_WS_URL: parts.localnet.wsUrl,
           VAULT_PROGRAM_ID: parts.localnet.programId.toBase58(),
           USDT_MINT: parts.localnet.usdtMint.toBase58(),
+          ...workerVarsFor(parts.localnet.front.profile),
         }
       : {}),
   };

@@ -1,5 +1,6 @@
 import type { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
+import type { BudgetRule } from "./chain/budget-gate.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { parsePubkey } from "./lib/pubkey.ts";
 
@@ -10,6 +11,17 @@ export interface Config {
   rpcUrls: string[];
   /** HTTP requests one invocation may have in flight to the RPC at once (providers rate-limit by concurrency). */
   rpcMaxConcurrency: number;
+  /** The provider's per-second budget, shared by every invocation through the RpcBudget Durable Object. */
+  rpcBudget: BudgetRule;
+  /** JSON-RPC items per HTTP batch request (getTransaction, getMultipleAccounts calls). */
+  rpcBatchSize: number;
+  /**
+   * Slots of transaction history the provider keeps: a transaction the node still cannot return once it is older
+   * than this is treated as pruned (a gap), not as "not seen yet".
+   */
+  rpcHistorySlots: number;
+  /** Archival endpoint(s) with full history, for transactions the main provider has pruned; empty when none. */
+  archiveRpcUrls: string[];
   wsUrl: string;
   programId: PublicKey;
   usdtMint: PublicKey;
@@ -75,6 +87,18 @@ const pubkey = z.string().transform((value, ctx) => {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 const wsUrl = z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" });
+/** One or more comma-separated http(s) URLs. */
+const urlList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(httpUrl).min(1, "must list at least one http(s) URL"));
+/** A provider rate: calls per second, 0 = not metered by the client. */
+const perSecond = z.coerce.number().int().min(0).max(100_000).default(0);
 const seconds = (fallback: number) =>
   z.coerce
     .number({ error: "must be a whole number of seconds" })
@@ -86,17 +110,17 @@ const schema = z.object({
   DATABASE_URL: z
     .string({ error: "is required (a postgres:// connection string)" })
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string"),
-  SOLANA_RPC_URL: z
-    .string({ error: "is required" })
-    .transform((s) =>
-      s
-        .split(",")
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(httpUrl).min(1, "must list at least one http(s) URL")),
+  SOLANA_RPC_URL: z.string({ error: "is required" }).pipe(urlList),
   SOLANA_WS_URL: wsUrl.optional(),
   RPC_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  RPC_REQUESTS_PER_SECOND: perSecond,
+  RPC_ITEMS_PER_SECOND: perSecond,
+  RPC_SEND_PER_SECOND: perSecond,
+  RPC_GPA_PER_SECOND: perSecond,
+  RPC_USER_RESERVE_PERCENT: z.coerce.number().int().min(0).max(90).default(20),
+  RPC_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+  RPC_HISTORY_SLOTS: z.coerce.number().int().min(1).default(432_000),
+  SOLANA_ARCHIVE_RPC_URL: urlList.optional(),
   VAULT_PROGRAM_ID: pubkey,
   USDT_MINT: pubkey,
   BALANCE_CHECK_INTERVAL: seconds(30),
@@ -197,6 +221,16 @@ export function loadConfig(env: object): Config {
     databaseUrl: v.DATABASE_URL,
     rpcUrls: v.SOLANA_RPC_URL,
     rpcMaxConcurrency: v.RPC_MAX_CONCURRENCY,
+    rpcBudget: {
+      requestsPerSecond: v.RPC_REQUESTS_PER_SECOND,
+      itemsPerSecond: v.RPC_ITEMS_PER_SECOND,
+      sendPerSecond: v.RPC_SEND_PER_SECOND,
+      gpaPerSecond: v.RPC_GPA_PER_SECOND,
+      reservePercent: v.RPC_USER_RESERVE_PERCENT,
+    },
+    rpcBatchSize: v.RPC_BATCH_SIZE,
+    rpcHistorySlots: v.RPC_HISTORY_SLOTS,
+    archiveRpcUrls: v.SOLANA_ARCHIVE_RPC_URL ?? [],
     wsUrl: v.SOLANA_WS_URL ?? deriveWsUrl(v.SOLANA_RPC_URL[0]!),
     programId: v.VAULT_PROGRAM_ID,
     usdtMint: v.USDT_MINT,

@@ -4,6 +4,7 @@ import { runScheduled } from "./jobs/dispatch.ts";
 
 const app = createApp();
 
+export { RpcBudget } from "./chain/rpc-budget.ts";
 export { Ingestor } from "./ingest/ingestor.ts";
 export { Scheduler } from "./jobs/scheduler.ts";
 export { VaultOwnerHub } from "./realtime/owner-hub.ts";

@@ -1,11 +1,13 @@
 /**
  * Runs in Node before the workerd test project: a real PostgreSQL (DATABASE_URL's server or an embedded one) with a
  * fresh database and migrations, the Neon WebSocket proxy, and the localnet. Their addresses reach the Worker as
- * bindings through `inject` (see vitest.config.ts).
+ * bindings through `inject` (see vitest.config.ts). The localnets behave as LOCALNET_PROFILE says (default `ideal`;
+ * vitest.config.ts gives the Worker the matching budget); the `provider` project has a setup of its own.
  */
 import type { TestProject } from "vitest/node";
 import "./provided-context.ts";
 import { startLocalnet } from "../dev/localnet/index.ts";
+import { profileFromEnv } from "../dev/localnet/profile.ts";
 import { applyMigrations } from "../dev/migrate.ts";
 import { testDatabase } from "../dev/stack.ts";
 import { startWsProxy } from "../dev/ws-proxy.ts";
@@ -16,9 +18,10 @@ export default async function setup(project: TestProject) {
   const proxy = await startWsProxy();
   // The same proxy without the WebSocket tunnel: proves which routes never open a pool.
   const sqlOnly = await startWsProxy({ tunnel: false });
-  const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
+  const profile = profileFromEnv(process.env);
+  const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true, profile });
   // A second chain for tests that change global program state (pause) and would disturb every other file.
-  const isolated = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true });
+  const isolated = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true, profile });
   project.provide("databaseUrl", database.url);
   project.provide("neonWsProxy", proxy.address);
   project.provide("neonSqlOnlyProxy", sqlOnly.address);

@@ -14,6 +14,10 @@ declare module "vitest" {
     /** A second localnet (same program id and mint) for tests that pause the program or otherwise disturb others. */
     isolatedRpcUrl: string;
     isolatedAdminSecret: number[];
+    /** `provider` project only: the localnet front with the provider profile (the Worker's SOLANA_RPC_URL). */
+    providerRpcUrl: string;
+    /** `provider` project only: an ideal front over the same chain, the Worker's SOLANA_ARCHIVE_RPC_URL. */
+    archiveRpcUrl: string;
   }
 }
 

@@ -16,10 +16,10 @@ export interface Bench {
   log: (what: string) => void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-async function rpcCall<T>(url: string, method: string, params: unknown[]): Promise<T> {
+export async function rpcCall<T>(url: string, method: string, params: unknown[]): Promise<T> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -30,22 +30,22 @@ async function rpcCall<T>(url: string, method: string, params: unknown[]): Promi
   return body.result as T;
 }
 
-/** Every program signature on the chain (the truth the stored count is checked against). */
-async function programSignatures(b: Bench): Promise<string[]> {
-  const out: string[] = [];
+/** Every program signature on the chain, newest first, with its slot (the truth stored counts are checked against). */
+export async function programSignatures(b: Bench): Promise<{ signature: string; slot: number }[]> {
+  const out: { signature: string; slot: number }[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await rpcCall<{ signature: string }[]>(b.localnet.rpcUrl, "getSignaturesForAddress", [
+    const page = await rpcCall<{ signature: string; slot: number }[]>(b.localnet.rpcUrl, "getSignaturesForAddress", [
       b.localnet.programId.toBase58(),
       { limit: 1000, commitment: "confirmed", ...(before ? { before } : {}) },
     ]);
-    out.push(...page.map((s) => s.signature));
+    out.push(...page.map(({ signature, slot }) => ({ signature, slot })));
     if (page.length < 1000) return out;
     before = page[page.length - 1]!.signature;
   }
 }
 
-async function count(client: pg.Client, sql: string): Promise<number> {
+export async function count(client: pg.Client, sql: string): Promise<number> {
   return Number((await client.query<{ n: string }>(sql)).rows[0]!.n);
 }
 
@@ -113,7 +113,7 @@ export async function benchIngest(b: Bench) {
     await client.query("create table if not exists bench_naive (signature text primary key, tx jsonb)");
     const sample = signatures.slice(0, 500);
     const n0 = performance.now();
-    for (const sig of sample) {
+    for (const { signature: sig } of sample) {
       const tx = await rpcCall(b.localnet.rpcUrl, "getTransaction", [
         sig,
         { encoding: "json", commitment: "confirmed", maxSupportedTransactionVersion: 0 },

@@ -47,3 +47,12 @@ export function table(rows: Row[]): string {
 export function times(x: number): string {
   return `${x >= 10 ? Math.round(x) : Math.round(x * 10) / 10}×`;
 }
+
+/** A Markdown table with any columns (the first is the measure). */
+export function grid(head: string[], rows: string[][]): string {
+  const all = [head, ...rows];
+  const width = (i: number) => Math.max(...all.map((r) => (r[i] ?? "").length));
+  const line = (r: string[]) => `| ${head.map((_, i) => (r[i] ?? "").padEnd(width(i))).join(" | ")} |`;
+  const rule = `|${head.map((_, i) => "-".repeat(width(i) + 2)).join("|")}|`;
+  return [line(head), rule, ...rows.map(line)].join("\n");
+}

@@ -90,10 +90,10 @@ export class SlotClock {
     return { blockhash: h, lastValidBlockHeight: hashSlot + BLOCKHASH_VALIDITY, slot: this.slotAt(c) };
   }
 
-  /** True when the blockhash is known and not older than 150 blocks. */
+  /** True when the blockhash is known, not newer than this clock's slot (a lagging view) and not older than 150 blocks. */
   isBlockhashValid(h: string): boolean {
     const s = this.blockhashes.get(h);
-    return s !== undefined && this.slot - s <= BLOCKHASH_VALIDITY;
+    return s !== undefined && s <= this.slot && this.slot - s <= BLOCKHASH_VALIDITY;
   }
 
   /** Forgets every blockhash and issues a fresh one for the current slot. */

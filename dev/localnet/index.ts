@@ -18,10 +18,11 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import { initializeVaultAuthorityIx } from "../../src/chain/program/index.ts";
 import { Chain } from "./engine.ts";
 import { TOKEN_PROGRAM } from "./ledger.ts";
+import { describeProfile, PROFILES, type Profile } from "./profile.ts";
 import { createPositionManager, POSITION_MANAGER_PROGRAM_IDS } from "./program/position-manager.ts";
 import { createVaultProgram } from "./program/vault.ts";
 import { PubSub } from "./pubsub.ts";
-import { createRpcServer, noFaults } from "./server.ts";
+import { createRpcServer, describeFront, type Front, newFront } from "./server.ts";
 
 export const DEFAULT_PROGRAM_ID = "6DXunQxjcEx6V978DDho6A4GoKVk39HrAVtjtLywSy4Q";
 export const DEFAULT_USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB";
@@ -37,6 +38,15 @@ export interface LocalnetOptions {
   usdtMint?: string;
   initializeAuthority?: boolean;
   quiet?: boolean;
+  /** How the main RPC front behaves (default `ideal`); see profile.ts. */
+  profile?: Profile;
+}
+
+/** A further HTTP JSON-RPC front over the same chain, with a profile of its own. */
+export interface RpcFront {
+  rpcUrl: string;
+  front: Front;
+  close(): Promise<void>;
 }
 
 export interface FundResult {
@@ -53,6 +63,13 @@ export interface Localnet {
   admin: Keypair;
   /** The engine, for in-process use (advanceSlots, ledger, clock…). */
   chain: Chain;
+  /** The main front's profile, one-shot faults and counters. */
+  front: Front;
+  /**
+   * Opens another JSON-RPC front over the same chain (e.g. a `provider` front beside an `ideal` one, or an
+   * archival endpoint with full history); it is closed with the localnet.
+   */
+  addFront(profile: Profile, port?: number): Promise<RpcFront>;
   fund(address: PublicKey, opts: { lamports?: bigint; usdt?: bigint }): Promise<FundResult>;
   close(): Promise<void>;
 }
@@ -134,7 +151,7 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
   for (const id of POSITION_MANAGER_PROGRAM_IDS) chain.registerModel(createPositionManager(id, programId));
   if (opts.initializeAuthority !== false) initializeAuthority(chain, programId, admin);
 
-  const faults = noFaults();
+  const front = newFront(opts.profile ?? PROFILES.ideal);
   const fund = fundWith(chain, usdtMint, mintAuthority);
   let pubsub: PubSub | null = null;
   const info = () => ({
@@ -148,15 +165,16 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
     confirmedSlot: chain.clock.slotAt("confirmed"),
     finalizedSlot: chain.clock.slotAt("finalized"),
     stallFinalization: chain.clock.stallFinalization,
-    faults,
+    ...describeFront(front),
   });
   const controls = {
     fund: (address: string, lamports?: bigint, usdt?: bigint) => fund(new PublicKey(address), { lamports, usdt }),
     info,
     dropPubsub: () => pubsub?.dropAll(),
   };
-  const http = createRpcServer(chain, controls, faults);
+  const http = createRpcServer(chain, controls, front);
   const port = await listen(http, opts.port ?? 8899, host);
+  const fronts: RpcFront[] = [];
   const wsServer = createServer((_req, res) => res.writeHead(426).end("WebSocket only"));
   // web3.js derives the PubSub URL as rpcPort + 1 when no wsEndpoint is given: prefer it even for random ports.
   const wsPort = await listen(wsServer, opts.wsPort ?? port + 1, host).catch((e: { code?: string }) => {
@@ -167,7 +185,7 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
   const rpcUrl = `http://${host}:${port}`;
   const wsUrl = `ws://${host}:${wsPort}`;
   chain.start(opts.slotMs ?? 400);
-  if (!opts.quiet) console.log(`localnet: RPC ${rpcUrl}  PubSub ${wsUrl}`);
+  if (!opts.quiet) console.log(`localnet: RPC ${rpcUrl}  PubSub ${wsUrl}  (${describeProfile(front.profile)})`);
 
   return {
     rpcUrl,
@@ -177,8 +195,25 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
     mintAuthority,
     admin,
     chain,
+    front,
     fund,
+    async addFront(profile, frontPort = 0) {
+      const extra = newFront(profile);
+      const server = createRpcServer(chain, controls, extra);
+      const url = `http://${host}:${await listen(server, frontPort, host)}`;
+      const opened: RpcFront = {
+        rpcUrl: url,
+        front: extra,
+        close: async () => {
+          server.closeAllConnections();
+          await new Promise((r) => server.close(r));
+        },
+      };
+      fronts.push(opened);
+      return opened;
+    },
     async close() {
+      await Promise.all(fronts.map((f) => f.close()));
       chain.stop();
       pubsub?.close();
       http.closeAllConnections();

@@ -52,7 +52,8 @@ function signatureStatuses(chain: Chain, p: unknown[]): unknown {
   const c = config(p, 1);
   const value = p[0].map((sig) => {
     const r = typeof sig === "string" ? chain.ledger.get(sig) : undefined;
-    if (!r) return null;
+    // A node behind the tip has not seen what landed after its slot.
+    if (!r || r.slot > chain.clock.slot) return null;
     // Without searchTransactionHistory a node only answers from its recent status cache.
     if (!c.searchTransactionHistory && chain.clock.slot - r.slot > STATUS_CACHE_SLOTS) return null;
     return statusEntry(chain, r);

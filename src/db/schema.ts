@@ -302,3 +302,22 @@ export const socketSubscribers = pgTable("socket_subscribers", {
   firstConnectedAt: timestamp("first_connected_at", { withTimezone: true }).notNull().defaultNow(),
   lastConnectedAt: timestamp("last_connected_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Program transactions the ingestion could not read because the provider had pruned them (still null past the
+ * configured history horizon): skipped so ingestion goes on, kept here until an archival endpoint backfills them.
+ */
+export const ingestGaps = pgTable(
+  "ingest_gaps",
+  {
+    signature: varchar("signature", { length: 128 }).primaryKey(),
+    /** The ingestion stream (cursor name) that met the gap. */
+    stream: varchar("stream", { length: 64 }).notNull(),
+    slot: bigint("slot", { mode: "bigint" }).notNull(),
+    blockTime: timestamp("block_time", { withTimezone: true }),
+    detectedAt: timestamp("detected_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When the transaction was fetched from the archive and committed; null while the gap is open. */
+    backfilledAt: timestamp("backfilled_at", { withTimezone: true }),
+  },
+  (t) => [index("ingest_gaps_open").on(t.stream, t.slot).where(sql`backfilled_at is null`)],
+);

@@ -1,9 +1,8 @@
 /** Reading program transactions from the RPC: signature pages back to the cursor, and transactions in batches. */
 import { PublicKey } from "@solana/web3.js";
 import { fromBase64 } from "../chain/accounts.ts";
-import type { RpcRequest, SolanaRpc } from "../chain/rpc.ts";
+import type { RpcError, RpcRequest, SolanaRpc } from "../chain/rpc.ts";
 import { base58Decode } from "../lib/base58.ts";
-import { chunks } from "../lib/chunks.ts";
 import { messageHash } from "../vault/assemble.ts";
 
 /** One entry of getSignaturesForAddress. */
@@ -48,6 +47,8 @@ export interface WalkOptions {
   pageSize?: number;
   /** Pages one walk may read; a longer stretch is left for the next walk (see `metUntil`). */
   maxPages?: number;
+  /** Slot of `until` (the cursor's): a node behind it would not know the cursor and would list older history. */
+  minContextSlot?: number;
 }
 
 export interface Walk {
@@ -66,26 +67,30 @@ export async function walkSignatures(rpc: SolanaRpc, address: PublicKey, opts: W
   const maxPages = opts.maxPages ?? Number.POSITIVE_INFINITY;
   const out: SignatureInfo[] = [];
   let before = opts.before ?? undefined;
-  for (let pages = 0; pages < maxPages; pages++) {
-    const page = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+  // Every page is asked of a node at least as far as the walk has already seen: a node behind the first page's
+  // newest slot would not know `before` (and answer an empty page, which reads as "met the cursor": a hole).
+  let minContextSlot = opts.minContextSlot ?? 0;
+  const page = (limit: number) =>
+    rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
       address.toBase58(),
       {
-        limit: pageSize,
+        limit,
         commitment: "confirmed",
         ...(before ? { before } : {}),
         ...(opts.until ? { until: opts.until } : {}),
+        ...(minContextSlot > 0 ? { minContextSlot } : {}),
       },
     ]);
-    out.push(...page);
-    if (page.length < pageSize) return { signatures: out.reverse(), metUntil: true };
-    before = page[page.length - 1]!.signature;
+  for (let pages = 0; pages < maxPages; pages++) {
+    const listed = await page(pageSize);
+    out.push(...listed);
+    if (listed.length < pageSize) return { signatures: out.reverse(), metUntil: true };
+    before = listed[listed.length - 1]!.signature;
+    minContextSlot = Math.max(minContextSlot, listed[0]!.slot);
   }
   // Every page came back full: the stretch may end exactly here. One signature more tells (without it, a stretch of
   // exactly maxPages × pageSize would never count as met, and would be walked again and again).
-  const probe = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
-    address.toBase58(),
-    { limit: 1, commitment: "confirmed", before, ...(opts.until ? { until: opts.until } : {}) },
-  ]);
+  const probe = await page(1);
   return { signatures: out.reverse(), metUntil: probe.length === 0 };
 }
 
@@ -104,30 +109,39 @@ interface RpcTransaction {
   } | null;
 }
 
-/** getTransaction calls per JSON-RPC batch request (providers cap batch sizes; 100 is widely accepted). */
-const RPC_BATCH = 100;
+/** What the node answered for one signature: the transaction, null (it does not have it), or an error. */
+export type Fetched = ChainTx | null | RpcError;
 
 /**
- * Fetches transactions at `confirmed` (a node defaults to finalized otherwise), RPC_BATCH calls per JSON-RPC batch
- * request, the requests in parallel. The result has one entry per signature, in order: the transaction, or null
- * when the node does not have it yet (or refused).
+ * Fetches transactions at `confirmed` (a node defaults to finalized otherwise) in JSON-RPC batches (the client
+ * splits them by RPC_BATCH_SIZE and retries transient answers). A signature given with its slot is asked with
+ * `minContextSlot`, so a node that has not reached that slot says so (-32016, retried) instead of answering null.
+ * One entry per signature, in order.
  */
-export async function fetchTransactions(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
-  const fetched = await Promise.all(chunks(signatures, RPC_BATCH).map((part) => fetchBatch(rpc, part)));
-  return fetched.flat();
-}
-
-async function fetchBatch(rpc: SolanaRpc, signatures: string[]): Promise<(ChainTx | null)[]> {
-  const calls: RpcRequest[] = signatures.map((sig) => ({
-    method: "getTransaction",
-    params: [sig, { encoding: "base64", commitment: "confirmed", maxSupportedTransactionVersion: 0 }],
-  }));
+export async function fetchTransactions(
+  rpc: SolanaRpc,
+  signatures: (string | { signature: string; slot: number })[],
+): Promise<Fetched[]> {
+  const calls: RpcRequest[] = signatures.map((s) => {
+    const config = { encoding: "base64", commitment: "confirmed", maxSupportedTransactionVersion: 0 };
+    return typeof s === "string"
+      ? { method: "getTransaction", params: [s, config] }
+      : { method: "getTransaction", params: [s.signature, { ...config, minContextSlot: s.slot }] };
+  });
   const replies = await rpc.batch(calls, { timeoutMs: 30_000 });
   return Promise.all(
-    replies.map((reply, i) =>
-      reply.ok && reply.value ? toChainTx(signatures[i]!, reply.value as RpcTransaction) : Promise.resolve(null),
-    ),
+    replies.map((reply, i) => {
+      if (!reply.ok) return reply.error;
+      if (!reply.value) return null;
+      const s = signatures[i]!;
+      return toChainTx(typeof s === "string" ? s : s.signature, reply.value as RpcTransaction);
+    }),
   );
+}
+
+/** True for a fetched transaction (neither null nor an error). */
+export function isChainTx(f: Fetched): f is ChainTx {
+  return f !== null && "instructions" in f;
 }
 
 /** Parses the wire bytes (base64 encoding) and the meta into a ChainTx. */

@@ -22,7 +22,7 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 
   override async alarm(): Promise<void> {
-    const services = backgroundServices(this.env, { durableObject: "Ingestor" });
+    const services = backgroundServices(this.env, { durableObject: "Ingestor" }, "ingest");
     let behind = false;
     try {
       const figures = await ingestFromCursor(this.env, services);

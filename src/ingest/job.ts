@@ -7,6 +7,7 @@ import { ingestFromCursor } from "./pipeline.ts";
 /** Cron backstop: re-arms the Ingestor's alarm loop and runs one pass itself (passes may overlap safely). */
 export const ingestJob: Job = {
   name: "ingest",
+  rpcPriority: "ingest",
   async run(env: Bindings, _ctx, services: Services) {
     await kickIngestor(env).catch((err) => services.log.warn("could not kick the ingestor", { error: err }));
     const figures = await ingestFromCursor(env, services);

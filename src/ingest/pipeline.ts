@@ -1,14 +1,16 @@
 /** The ingestion pipeline: cursor → signatures → transactions → decode → one DB transaction per batch → push. */
 import { eq, sql } from "drizzle-orm";
+import type { SolanaRpc } from "../chain/rpc.ts";
 import type { Database } from "../db/client.ts";
 import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { chunks } from "../lib/chunks.ts";
 import { watchBatch } from "../monitor/watchdog.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
-import type { ChainTx } from "./chain-tx.ts";
-import { fetchTransactions, walkSignatures } from "./chain-tx.ts";
+import type { ChainTx, SignatureInfo } from "./chain-tx.ts";
+import { fetchTransactions, isChainTx, walkSignatures } from "./chain-tx.ts";
 import { type DecodedTx, decodeTx, instructionVaults } from "./decode.ts";
+import { archiveRpc, closeGaps, openGaps, recordGaps, sortFetched } from "./gaps.ts";
 import { acquireLease, releaseLease } from "./lease.ts";
 import { batchEvents, publishAll } from "./notify.ts";
 import { type Phases, timed } from "./phases.ts";
@@ -43,6 +45,8 @@ export interface IngestOptions {
 interface StreamState {
   /** Stack of walk frontiers: the next walk starts below the last one; emptied oldest segment first. */
   frontiers?: string[];
+  /** Slot of each frontier (absent in rows written before it was kept: 0). */
+  frontierSlots?: number[];
 }
 
 const DEFAULT_MAX_PAGES = 20;
@@ -58,6 +62,10 @@ export interface IngestFigures {
   pendingSegments?: number;
   /** Milliseconds spent per phase over the pass (summed over batches). */
   phases?: Record<string, number>;
+  /** Transactions the provider had pruned and the archive could not give: recorded as gaps and skipped. */
+  gaps?: number;
+  /** Open gaps of earlier passes filled from the archive in this pass. */
+  backfilled?: number;
 }
 
 const DEFAULT_BATCH = 500;
@@ -97,7 +105,9 @@ export function cursorName(programId: string): string {
  * One pass: every program transaction after the cursor, oldest first. The cursor moves inside each batch's database
  * transaction, to the newest signature of the batch, so a pass that dies mid-batch leaves the cursor where the
  * last committed batch put it. A transaction the node cannot return yet ends the pass (it is retried next time;
- * nothing after it is committed, so there is never a hole behind the cursor).
+ * nothing after it is committed, so there is never a hole behind the cursor) — unless it is older than the
+ * provider's history (RPC_HISTORY_SLOTS): then it comes from the archive, or is recorded as a gap and skipped
+ * (gaps.ts), so a pruned transaction never stalls ingestion.
  */
 export async function ingestFromCursor(
   env: Bindings,
@@ -118,13 +128,18 @@ async function ingestPass(
   const { db } = services.db();
   const name = cursorName(opts.stream ?? config.programId.toBase58());
   const [cursor] = await db.select().from(cursors).where(eq(cursors.name, name)).limit(1);
-  const frontiers = ((cursor?.state ?? {}) as StreamState).frontiers ?? [];
+  const state = (cursor?.state ?? {}) as StreamState;
+  const frontiers = state.frontiers ?? [];
+  const frontierSlots = frontiers.map((_, i) => state.frontierSlots?.[i] ?? 0);
+  // A node behind the frontier would not know it (and answer an empty page, which reads as "met the cursor").
+  const minContextSlot = Math.max(Number(cursor?.slot ?? 0), frontierSlots.at(-1) ?? 0);
   const phases: Phases = {};
   // Walk from the newest (or from below the last frontier) back to the cursor, at most maxPages pages.
   const walk = await timed(phases, "signatures", () =>
     walkSignatures(rpc, config.programId, {
       before: frontiers.at(-1) ?? null,
       until: cursor?.signature ?? null,
+      minContextSlot: minContextSlot > 0 ? minContextSlot : undefined,
       pageSize: opts.pageSize,
       maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES,
     }),
@@ -134,8 +149,8 @@ async function ingestPass(
     // Too far behind for one walk: nothing can be committed before the stretch down to the cursor is known (there
     // would be a hole behind it). Remember where this walk stopped; the next pass walks on from there, and the
     // stretches are then ingested oldest first, each re-walked (it is at most maxPages long) when its turn comes.
-    const oldest = signatures[0]!.signature;
-    await saveFrontiers(db, name, [...frontiers, oldest]);
+    const oldest = signatures[0]!;
+    await saveFrontiers(db, name, [...frontiers, oldest.signature], [...frontierSlots, oldest.slot]);
     return {
       signatures: signatures.length,
       committed: 0,
@@ -152,17 +167,17 @@ async function ingestPass(
     complete: true,
     phases,
     pendingSegments: frontiers.length,
+    gaps: 0,
+    backfilled: 0,
   };
   const size = opts.batchSize ?? DEFAULT_BATCH;
-  const batches = chunks(
-    signatures.map((s) => s.signature),
-    size,
-  );
+  const batches = chunks(signatures, size);
+  const archive = archiveRpc(env, services);
   // Reading the chain for batch N+1 (getTransaction batch, decode, vault re-read) runs while batch N commits and
   // publishes; the publish of batch N runs while batch N+1 commits. Each owner still gets batch N's call before
   // batch N+1's (the next publish starts only after the previous one ended), and the pass ends only after its
   // last publish, so the lease keeps covering it.
-  const prepare = (chunk: string[]) => timed(phases, "read", () => readBatch(services, chunk));
+  const prepare = (chunk: SignatureInfo[]) => timed(phases, "read", () => readBatch(services, archive, chunk));
   let next: Promise<ReadBatch> | null = batches.length > 0 ? prepare(batches[0]!) : null;
   let publishing: Promise<unknown> = Promise.resolve();
   let renewedAt = Date.now();
@@ -175,10 +190,13 @@ async function ingestPass(
         // Awaited on the next turn; until then a failure must not surface as an unhandled rejection.
         next.catch(() => {});
       }
-      if (batch.decoded.length > 0) {
+      if (batch.upTo > 0) {
         opts.signal?.throwIfAborted();
-        const last = batch.decoded[batch.decoded.length - 1]!.tx;
-        const cursorAt = { name, signature: last.signature, slot: last.slot };
+        // Recorded before the commit that skips them: a pass dying in between leaves them recorded, not lost.
+        figures.gaps = (figures.gaps ?? 0) + (await recordGaps(services, name, batch.gaps));
+        // The cursor moves past everything handled, gaps included: the newest signature before the first missing.
+        const last = batches[i]![batch.upTo - 1]!;
+        const cursorAt = { name, signature: last.signature, slot: BigInt(last.slot) };
         const { byOwner } = await applyBatch(env, services, batch, "poll", cursorAt, phases);
         await timed(phases, "waitPublish", () => publishing);
         publishing = timed(phases, "publish", () => publishAll(env, services, byOwner));
@@ -194,7 +212,7 @@ async function ingestPass(
       if (batch.missing >= 0) {
         figures.complete = false;
         services.log.info("transaction not available yet; pass ends before it", {
-          signature: batches[i]![batch.missing],
+          signature: batches[i]![batch.missing]!.signature,
         });
         break;
       }
@@ -202,36 +220,62 @@ async function ingestPass(
   } finally {
     await publishing;
   }
+  if (archive) figures.backfilled = await backfillGaps(env, services, archive, name);
   if (figures.complete && frontiers.length > 0) {
     // This stretch is in: the next walk ingests the one above it (and, once none is left, from the newest).
-    await saveFrontiers(db, name, frontiers.slice(0, -1));
+    await saveFrontiers(db, name, frontiers.slice(0, -1), frontierSlots.slice(0, -1));
     figures.pendingSegments = frontiers.length - 1;
   }
   return figures;
 }
 
 /** Stores the frontier stack in the cursor row (created without a position on a first start). */
-async function saveFrontiers(db: Database, name: string, frontiers: string[]): Promise<void> {
-  const state: StreamState = { frontiers };
+async function saveFrontiers(db: Database, name: string, frontiers: string[], slots: number[]): Promise<void> {
+  const state: StreamState = frontiers.length > 0 ? { frontiers, frontierSlots: slots } : { frontiers };
   await db
     .insert(cursors)
     .values({ name, state })
     .onConflictDoUpdate({ target: cursors.name, set: { state, updatedAt: sql`now()` } });
 }
 
-/** A batch read from the chain and decoded, with its vaults re-read; `missing` is the first absent index or -1. */
+/**
+ * A batch read from the chain and decoded, with its vaults re-read: `missing` is the first index not available yet
+ * (or -1), `upTo` how many signatures from the start were handled (committed or skipped as gaps).
+ */
 interface ReadBatch {
   decoded: DecodedTx[];
   states: Map<string, VaultState>;
   missing: number;
+  upTo: number;
+  gaps: SignatureInfo[];
 }
 
 /** Fetches a chunk of signatures; decodes and re-reads the vaults of the transactions before the first missing one. */
-async function readBatch(services: Services, chunk: string[]): Promise<ReadBatch> {
+async function readBatch(services: Services, archive: SolanaRpc | null, chunk: SignatureInfo[]): Promise<ReadBatch> {
   const fetched = await fetchTransactions(services.rpc, chunk);
-  const missing = fetched.indexOf(null);
-  const ready = (missing < 0 ? fetched : fetched.slice(0, missing)) as ChainTx[];
-  return { ...(await decodeAndRead(services, ready)), missing };
+  const { ready, missing, gaps } = await sortFetched(services, archive, chunk, fetched);
+  const upTo = missing < 0 ? chunk.length : missing;
+  return { ...(await decodeAndRead(services, ready)), missing, upTo, gaps };
+}
+
+/** Gap backfills per pass: one archive batch, so a long list of gaps is worked off over passes. */
+const BACKFILL_PER_PASS = 100;
+
+/**
+ * Fills open gaps of this stream from the archive (committed like any transaction, source `archive`, the cursor
+ * untouched); the stream's gap alert is resolved once none is left. Returns how many were filled.
+ */
+async function backfillGaps(env: Bindings, services: Services, archive: SolanaRpc, stream: string): Promise<number> {
+  const open = await openGaps(services, stream, BACKFILL_PER_PASS);
+  if (open.length === 0) return 0;
+  const found = (await fetchTransactions(archive, open)).filter(isChainTx);
+  if (found.length > 0) await processBatch(env, services, found, "archive");
+  await closeGaps(
+    services,
+    stream,
+    found.map((t) => t.signature),
+  );
+  return found.length;
 }
 
 /** Decodes the transactions and reads the vaults they touch, at a slot no older than the newest of them. */
@@ -266,7 +310,7 @@ async function ingestSignaturesLeased(env: Bindings, services: Services, signatu
   let committed = 0;
   for (let i = 0; i < signatures.length; i += 100) {
     const fetched = await fetchTransactions(services.rpc, signatures.slice(i, i + 100));
-    const ready = fetched.filter((t): t is ChainTx => t !== null).sort((a, b) => (a.slot < b.slot ? -1 : 1));
+    const ready = fetched.filter(isChainTx).sort((a, b) => (a.slot < b.slot ? -1 : 1));
     if (ready.length === 0) continue;
     const result = await processBatch(env, services, ready, "webhook");
     committed += result.committed.length;
@@ -279,7 +323,7 @@ async function processBatch(
   env: Bindings,
   services: Services,
   txs: ChainTx[],
-  source: "poll" | "webhook",
+  source: "poll" | "webhook" | "archive",
 ): Promise<BatchResult> {
   const { result, byOwner } = await applyBatch(env, services, await decodeAndRead(services, txs), source);
   await publishAll(env, services, byOwner);
@@ -291,7 +335,7 @@ async function applyBatch(
   env: Bindings,
   services: Services,
   batch: { decoded: DecodedTx[]; states: Map<string, VaultState> },
-  source: "poll" | "webhook",
+  source: "poll" | "webhook" | "archive",
   cursor?: { name: string; signature: string; slot: bigint },
   phases?: Phases,
 ): Promise<{ result: BatchResult; byOwner: Map<string, OwnerEvent[]> }> {

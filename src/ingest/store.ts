@@ -28,7 +28,7 @@ export interface CommittedTx {
 export interface BatchInput {
   decoded: DecodedTx[];
   states: Map<string, VaultState>;
-  source: "poll" | "webhook";
+  source: "poll" | "webhook" | "archive";
   /** Moves this cursor to the batch's newest signature, in the same database transaction. */
   cursor?: { name: string; signature: string; slot: bigint };
   /** Adds each step's milliseconds here (`commit.<step>`), for the benchmark's breakdown. */

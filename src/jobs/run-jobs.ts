@@ -9,9 +9,10 @@ import type { Job, JobContext } from "./types.ts";
  * figures or error). A failing job is recorded and logged; the next job still runs.
  */
 export async function runJobs(env: Bindings, ctx: JobContext, jobs: Job[], trigger: string): Promise<void> {
-  const services = backgroundServices(env, { trigger });
+  const services = backgroundServices(env, { trigger }, "background");
   try {
     for (const job of jobs) {
+      services.rpc.priority = job.rpcPriority ?? "background";
       const startedAt = new Date();
       let record: JobRunRecord;
       try {

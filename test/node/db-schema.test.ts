@@ -29,7 +29,7 @@ function insertVault(owner: string, total: string, locked: string, available: st
 }
 
 describe("migrations", () => {
-  it("create every table of the design document, alerts, and the ingestion/job/idempotency/subscription tables", async () => {
+  it("create every table of the design document, alerts, and the ingestion/gap/job/idempotency/subscription tables", async () => {
     const { rows } = await client.query<{ table_name: string }>(
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
@@ -39,6 +39,7 @@ describe("migrations", () => {
       "chain_transactions",
       "cursors",
       "idempotency_keys",
+      "ingest_gaps",
       "job_runs",
       "reconciliation_logs",
       "socket_subscribers",

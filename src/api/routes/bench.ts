@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
+import { rpcBudget } from "../../chain/rpc-budget.ts";
 import type { AppEnv } from "../../env.ts";
 import { ingestFromCursor } from "../../ingest/pipeline.ts";
 import { reconciliationJob } from "../../jobs/reconciliation.ts";
@@ -13,8 +14,10 @@ import { ok } from "../envelope.ts";
  * request's pool (connection set-up + one round trip, what writes pay) and GET /__bench/db-http the same over the
  * HTTP read handle (what the read routes pay), which tells their database cost from the rest;
  * POST /__bench/run/ingest, /__bench/run/reconciliation and /__bench/run/tvl run one ingestion pass or one job
- * invocation alone (the minute cron runs both, plus finalization, so it cannot time either). Middleware rather than routes, so
- * they stay out of the route list and the public OpenAPI document.
+ * invocation alone (the minute cron runs both, plus finalization, so it cannot time either); the ingestion pass runs
+ * in the ingestion class of the RPC budget, as the Ingestor does, and reports its RPC figures. GET
+ * /__bench/rpc-budget returns the shared budget object's figures for the first RPC endpoint. Middleware rather than
+ * routes, so they stay out of the route list and the public OpenAPI document.
  */
 export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
   const services = c.get("services");
@@ -29,7 +32,15 @@ export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
     await services.reads().execute(sql`select 1`);
     return ok(c, { ok: true });
   }
-  if (route === "POST /__bench/run/ingest") return ok(c, await timed(() => ingestFromCursor(c.env, services)));
+  if (route === "POST /__bench/run/ingest") {
+    services.rpc.priority = "ingest";
+    const run = await timed(() => ingestFromCursor(c.env, services));
+    const { requests, items, rateLimited, retried, budgetCalls, budgetWaitMs } = services.rpc;
+    return ok(c, { ...run, rpc: { requests, items, rateLimited, retried, budgetCalls, budgetWaitMs } });
+  }
+  if (route === "GET /__bench/rpc-budget") {
+    return ok(c, await rpcBudget(c.env, services.config.rpcUrls[0]!).stats());
+  }
   if (route === "POST /__bench/run/reconciliation") return ok(c, await timed(() => runOnce(c, "reconciliation")));
   if (route === "POST /__bench/run/tvl") return ok(c, await timed(() => runOnce(c, "tvl")));
   return next();

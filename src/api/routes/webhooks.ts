@@ -64,7 +64,7 @@ export function extractSignatures(body: unknown): string[] {
 
 /** Runs after the response, with its own services (the request's pool is closed when the response is sent). */
 async function ingestInBackground(env: Bindings, signatures: string[]): Promise<void> {
-  const services = backgroundServices(env, { source: "helius-webhook" });
+  const services = backgroundServices(env, { source: "helius-webhook" }, "ingest");
   try {
     await ingestSignatures(env, services, signatures);
     await kickIngestor(env);
