@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
+import { isRetiredSingleton, retireSingleton, singletonStub } from "../jobs/singletons.ts";
 import { backgroundServices } from "../realtime/services.ts";
 import { finalizePass } from "./finalize.ts";
 import { ingestFromCursor } from "./pipeline.ts";
@@ -22,6 +24,7 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 
   override async alarm(): Promise<void> {
+    if (isRetiredSingleton(this.ctx, loadConfig(this.env), INGESTOR)) return retireSingleton(this.ctx);
     const services = backgroundServices(this.env, { durableObject: "Ingestor" });
     let behind = false;
     try {
@@ -40,9 +43,11 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 }
 
-/** The Ingestor singleton's stub. */
+const INGESTOR = "ingestor";
+
+/** The Ingestor singleton's stub (of the current generation, near the database: see jobs/singletons.ts). */
 export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {
-  return env.INGESTOR.get(env.INGESTOR.idFromName("ingestor"));
+  return singletonStub(env.INGESTOR, loadConfig(env), INGESTOR);
 }
 
 /** Arms the Ingestor's alarm loop if it is not running. */
