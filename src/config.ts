@@ -2,6 +2,7 @@ import type { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
 import type { LogLevel } from "./lib/log.ts";
 import { parsePubkey } from "./lib/pubkey.ts";
+import { type AlertTarget, parseAlertTargets } from "./monitor/delivery/targets.ts";
 
 /** The Worker's configuration, parsed once from vars and secrets. */
 export interface Config {
@@ -56,6 +57,11 @@ export interface Config {
   singletonLocationHint: LocationHint | null;
   /** Bumped to re-create the singletons under new names (a location hint applies only at creation). */
   singletonGeneration: number;
+  /** Webhooks that receive every alert event (secret `ALERT_WEBHOOK_URL`); empty = alerts stay on the dashboard. */
+  alertWebhooks: AlertTarget[];
+  /** Messages per alert kind and webhook within `alertWindowSec`; beyond it a flood goes as one summary. */
+  alertMaxPerKind: number;
+  alertWindowSec: number;
 }
 
 export const SOLANA_CLUSTERS = ["localnet", "devnet", "testnet", "mainnet-beta"] as const;
@@ -167,6 +173,17 @@ const schema = z.object({
   SOLANA_CLUSTER: z.enum(SOLANA_CLUSTERS).optional(),
   SINGLETON_LOCATION_HINT: z.enum(LOCATION_HINTS).optional(),
   SINGLETON_GENERATION: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const parsed = parseAlertTargets(value);
+      if ("targets" in parsed) return parsed.targets;
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }),
+  ALERT_WEBHOOK_MAX_PER_KIND: z.coerce.number().int().min(1).max(1_000).default(5),
+  ALERT_WEBHOOK_WINDOW: seconds(900),
 });
 
 /** Every variable the Worker reads (the README documents each). */
@@ -245,6 +262,9 @@ export function loadConfig(env: object): Config {
     solanaCluster: v.SOLANA_CLUSTER ?? null,
     singletonLocationHint: v.SINGLETON_LOCATION_HINT ?? null,
     singletonGeneration: v.SINGLETON_GENERATION,
+    alertWebhooks: v.ALERT_WEBHOOK_URL,
+    alertMaxPerKind: v.ALERT_WEBHOOK_MAX_PER_KIND,
+    alertWindowSec: v.ALERT_WEBHOOK_WINDOW,
   };
   cache.set(env, config);
   return config;

@@ -11,6 +11,7 @@ export interface Bindings extends Env {
   SOLANA_WS_URL?: string;
   API_KEYS?: string;
   HELIUS_WEBHOOK_SECRET?: string;
+  ALERT_WEBHOOK_URL?: string;
   NEON_WS_PROXY?: string;
 }
 

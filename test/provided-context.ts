@@ -14,6 +14,8 @@ declare module "vitest" {
     /** A second localnet (same program id and mint) for tests that pause the program or otherwise disturb others. */
     isolatedRpcUrl: string;
     isolatedAdminSecret: number[];
+    /** dev/webhook-receiver.ts: records alert webhook calls per path, fails on request. */
+    webhookReceiverUrl: string;
   }
 }
 

@@ -3,6 +3,8 @@ import { loadConfig } from "../config.ts";
 import { type DbHandle, openDatabase, openReads, type ReadDatabase } from "../db/client.ts";
 import type { Bindings, Services } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
+import { alertActivityCount } from "../monitor/alerts.ts";
+import { deliverAlerts } from "../monitor/delivery/deliver.ts";
 
 /**
  * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —
@@ -17,7 +19,8 @@ export function backgroundServices(
   const log = createLogger(config.logLevel, fields);
   let handle = null as DbHandle | null;
   let reads = null as ReadDatabase | null;
-  return {
+  const alertsBefore = alertActivityCount();
+  const services: Services = {
     config,
     log,
     rpc: new SolanaRpc(config),
@@ -29,7 +32,14 @@ export function backgroundServices(
       reads ??= openReads(config);
       return reads;
     },
+  };
+  return {
+    ...services,
     close: async () => {
+      // Alerts raised (or resolved) in this invocation go out now rather than at the next minute cron.
+      if (alertActivityCount() !== alertsBefore && config.alertWebhooks.length > 0) {
+        await deliverAlerts(services).catch((err) => log.warn("alert delivery failed", { error: err }));
+      }
       await handle?.close();
     },
   };
