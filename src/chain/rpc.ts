@@ -43,6 +43,11 @@ export class SolanaRpc {
   readonly urls: string[];
   /** HTTP requests sent, for figures in jobs and benchmarks. */
   requests = 0;
+  /**
+   * Per JSON-RPC method: HTTP requests (a batch counts once for each method in it), JSON-RPC items, and 429 answers
+   * received. Kept as a public field of this shape: /metrics reads it (monitor/metrics).
+   */
+  readonly byMethod: Record<string, { requests: number; items: number; rateLimited: number }> = {};
   /** Most requests that were in flight at once (never above `maxConcurrency`). */
   maxInFlight = 0;
   readonly maxConcurrency: number;
@@ -89,6 +94,7 @@ export class SolanaRpc {
         try {
           const outcome = await this.limited(async () => {
             this.requests++;
+            const counts = this.countRequest(body);
             const res = await fetch(url, {
               method: "POST",
               headers: { "content-type": "application/json" },
@@ -96,6 +102,7 @@ export class SolanaRpc {
               signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
             });
             if (res.ok) return { ok: true as const, value: (await res.json()) as unknown };
+            if (res.status === 429) for (const c of counts) c.rateLimited++;
             await res.body?.cancel();
             return { ok: false as const, status: res.status, retryAfter: res.headers.get("retry-after") };
           });
@@ -110,6 +117,20 @@ export class SolanaRpc {
       }
     }
     throw new RpcUnavailableError(`Solana RPC unavailable (${lastProblem})`);
+  }
+
+  /** Counts one HTTP request and its items per method; returns the methods' counters (for a 429). */
+  private countRequest(body: unknown): Array<{ requests: number; items: number; rateLimited: number }> {
+    const items = (Array.isArray(body) ? body : [body]) as { method: string }[];
+    const touched = new Set<{ requests: number; items: number; rateLimited: number }>();
+    for (const { method } of items) {
+      this.byMethod[method] ??= { requests: 0, items: 0, rateLimited: 0 };
+      const c = this.byMethod[method];
+      c.items++;
+      touched.add(c);
+    }
+    for (const c of touched) c.requests++;
+    return [...touched];
   }
 
   /** Runs one HTTP exchange within the concurrency bound (FIFO; backoff sleeps hold no slot). */
