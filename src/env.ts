@@ -2,6 +2,7 @@ import type { SolanaRpc } from "./chain/rpc.ts";
 import type { Config } from "./config.ts";
 import type { DbHandle, ReadDatabase } from "./db/client.ts";
 import type { Logger } from "./lib/log.ts";
+import type { MetricsCollector } from "./monitor/metrics/collector.ts";
 
 /** Bindings: the vars of wrangler.toml (typed by `wrangler types`) plus secrets, which wrangler.toml cannot list. */
 export interface Bindings extends Env {
@@ -24,6 +25,8 @@ export interface Services {
   db(): DbHandle;
   /** Single-statement reads over Neon's HTTP endpoint: one round trip each, no pool (nothing to close). */
   reads(): ReadDatabase;
+  /** This invocation's counter increments for /metrics, sent when it ends. */
+  metrics: MetricsCollector;
 }
 
 export interface AppEnv {

@@ -29,6 +29,7 @@ export class Ingestor extends DurableObject<Bindings> {
     let behind = false;
     try {
       const figures = await ingestFromCursor(this.env, services);
+      services.metrics.count(INGESTED, { path: "poll" }, figures.committed);
       // More than one walk behind: the next stretch comes at once instead of after the interval.
       behind = (figures.pendingSegments ?? 0) > 0;
       const finalized = await finalizePass(this.env, services);
@@ -44,6 +45,8 @@ export class Ingestor extends DurableObject<Bindings> {
 }
 
 const INGESTOR = "ingestor";
+/** Program transactions committed, by the path that committed them (poll loop, cron backstop, webhook). */
+export const INGESTED = "vault_ingested_transactions_total";
 
 /** The Ingestor singleton's stub (of the current generation, near the database: see jobs/singletons.ts). */
 export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {

@@ -5,11 +5,13 @@ import type { Bindings, Services } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
 import { alertActivityCount } from "../monitor/alerts.ts";
 import { deliverAlerts } from "../monitor/delivery/deliver.ts";
+import { MetricsCollector } from "../monitor/metrics/collector.ts";
 
 /**
  * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —
  * with a pool opened on first use and closed by `close()` at the end of the invocation, and an HTTP read handle
- * (nothing to close) for single-statement reads.
+ * (nothing to close) for single-statement reads. `close()` also delivers alerts this invocation raised and sends its
+ * metric increments (requests call it from `waitUntil`, so neither adds latency to a response).
  */
 export function backgroundServices(
   env: Bindings,
@@ -32,6 +34,7 @@ export function backgroundServices(
       reads ??= openReads(config);
       return reads;
     },
+    metrics: new MetricsCollector(),
   };
   return {
     ...services,
@@ -41,6 +44,7 @@ export function backgroundServices(
         await deliverAlerts(services).catch((err) => log.warn("alert delivery failed", { error: err }));
       }
       await handle?.close();
+      await services.metrics.flush(env, services.rpc).catch((err) => log.warn("metrics not recorded", { error: err }));
     },
   };
 }
