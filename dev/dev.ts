@@ -11,6 +11,7 @@ import { fireCrons, startCronTicker, wranglerCrons } from "./cron.ts";
 import { stackVars, startStack } from "./local-stack.ts";
 import { profileFromEnv } from "./localnet/profile.ts";
 import { DEV_DIR, devDatabase } from "./stack.ts";
+import { mergeWorkerVars, workerVarsFromEnv } from "./worker-vars.ts";
 
 const API_PORT = Number(process.env.PORT ?? 8787);
 const LOCALNET_PORT = Number(process.env.LOCALNET_PORT ?? 8899);
@@ -39,8 +40,12 @@ try {
   const keys = {
     serviceApiKey: `svc_${randomBytes(24).toString("hex")}`,
     adminApiKey: `adm_${randomBytes(24).toString("hex")}`,
-    heliusWebhookSecret: `whk_${randomBytes(24).toString("hex")}`,
+    heliusWebhookSecret: process.env.HELIUS_WEBHOOK_SECRET || `whk_${randomBytes(24).toString("hex")}`,
   };
+  // Every Worker variable set in this environment (ALERT_WEBHOOK_URL, LOG_LEVEL, rate limits, …) reaches the Worker.
+  const fromEnv = workerVarsFromEnv(process.env, { localChain: !external });
+  if (Object.keys(fromEnv).length > 0)
+    console.log(`vars       from the environment: ${Object.keys(fromEnv).join(", ")}`);
   const stack = await startStack({
     // The local chain starts empty every time, so the cache starts fresh with it; DATABASE_URL keeps its data.
     database: () => devDatabase({ fresh: !external }),
@@ -51,14 +56,17 @@ try {
     },
     worker: {
       port: API_PORT,
-      vars: (parts) => ({
-        ...stackVars(parts),
-        API_KEYS: `local-service:service:${keys.serviceApiKey},local-admin:admin:${keys.adminApiKey}`,
-        HELIUS_WEBHOOK_SECRET: keys.heliusWebhookSecret,
-        ...(external ? externalChainVars(external) : {}),
-        // Tells the dashboard it may offer the throw-away dev wallet and the faucet (never set for a real cluster).
-        ...(parts.localnet ? { DEV_LOCALNET_URL: parts.localnet.rpcUrl } : {}),
-      }),
+      vars: (parts) =>
+        mergeWorkerVars(
+          {
+            ...stackVars(parts),
+            API_KEYS: `local-service:service:${keys.serviceApiKey},local-admin:admin:${keys.adminApiKey}`,
+            HELIUS_WEBHOOK_SECRET: keys.heliusWebhookSecret,
+            // Tells the dashboard it may offer the throw-away dev wallet and the faucet (never for a real cluster).
+            ...(parts.localnet ? { DEV_LOCALNET_URL: parts.localnet.rpcUrl } : {}),
+          },
+          fromEnv,
+        ),
       onOutput: (line) => console.log(`[worker] ${line}`),
     },
     log: (part, detail) => {
@@ -112,13 +120,4 @@ try {
 } catch (err) {
   console.error("npm run dev failed:", err instanceof Error ? err.message : err);
   await shutdown(1);
-}
-
-/** A real cluster's variables from the environment (SOLANA_RPC_URL and what goes with it). */
-function externalChainVars(rpcUrl: string): Record<string, string> {
-  const optional = ["SOLANA_WS_URL", "VAULT_PROGRAM_ID", "USDT_MINT"] as const;
-  return {
-    SOLANA_RPC_URL: rpcUrl,
-    ...Object.fromEntries(optional.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
-  };
 }

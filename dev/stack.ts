@@ -44,7 +44,8 @@ export async function devDatabase(opts: { fresh?: boolean } = {}): Promise<Datab
   // The local chain starts empty every time, so a fresh cache keeps the two in step.
   if (opts.fresh) await dropDatabase(server, "vault_dev");
   if (!(await canConnect(url))) await createDatabase(server, "vault_dev");
-  const label = `embedded PostgreSQL${running ? " (already running)" : ""} ${redactUrl(url)}${opts.fresh ? ", fresh database" : ""}`;
+  const where = server.dataDir && server.dataDir !== join(DEV_DIR, "pg") ? ` (data in ${server.dataDir})` : "";
+  const label = `embedded PostgreSQL${running ? " (already running)" : ""} ${redactUrl(url)}${where}${opts.fresh ? ", fresh database" : ""}`;
   return { url, label, stop: running ? async () => {} : () => server.stop() };
 }
 

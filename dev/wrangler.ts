@@ -44,6 +44,8 @@ export async function startWranglerDev(opts: {
       "--env-file",
       envFile,
       "--show-interactive-dev-session=false",
+      // The stack fires the crons itself (dev/cron.ts); without this flag wrangler warns that they never run locally.
+      "--test-scheduled",
       "--log-level",
       "warn",
       ...(opts.stateDir ? ["--persist-to", join(opts.stateDir, "state")] : []),

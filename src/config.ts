@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { BudgetRule } from "./chain/budget-gate.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { parsePubkey } from "./lib/pubkey.ts";
+import { type AlertTarget, parseAlertTargets } from "./monitor/delivery/targets.ts";
 
 /** The Worker's configuration, parsed once from vars and secrets. */
 export interface Config {
@@ -66,7 +67,37 @@ export interface Config {
   corsOrigins: string[];
   /** Serves the benchmark's comparison routes under /__bench/ (never in production). */
   benchRoutes: boolean;
+  /** Which cluster this deployment serves (a label for people and the deploy checks); null when not said. */
+  solanaCluster: SolanaCluster | null;
+  /** Where the singleton Durable Objects (Ingestor, Scheduler, Metrics) are created: near the database. */
+  singletonLocationHint: LocationHint | null;
+  /** Bumped to re-create the singletons under new names (a location hint applies only at creation). */
+  singletonGeneration: number;
+  /** Webhooks that receive every alert event (secret `ALERT_WEBHOOK_URL`); empty = alerts stay on the dashboard. */
+  alertWebhooks: AlertTarget[];
+  /** Messages per alert kind and webhook within `alertWindowSec`; beyond it a flood goes as one summary. */
+  alertMaxPerKind: number;
+  alertWindowSec: number;
 }
+
+export const SOLANA_CLUSTERS = ["localnet", "devnet", "testnet", "mainnet-beta"] as const;
+export type SolanaCluster = (typeof SOLANA_CLUSTERS)[number];
+
+/** Cloudflare's Durable Object location hints (developers.cloudflare.com/durable-objects/reference/data-location). */
+export const LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 export type ApiScope = "service" | "admin";
 
@@ -169,6 +200,20 @@ const schema = z.object({
     )
     .pipe(z.array(z.union([z.literal("*"), httpUrl]), { error: "must be * or a comma-separated list of origins" })),
   BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
+  SOLANA_CLUSTER: z.enum(SOLANA_CLUSTERS).optional(),
+  SINGLETON_LOCATION_HINT: z.enum(LOCATION_HINTS).optional(),
+  SINGLETON_GENERATION: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const parsed = parseAlertTargets(value);
+      if ("targets" in parsed) return parsed.targets;
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }),
+  ALERT_WEBHOOK_MAX_PER_KIND: z.coerce.number().int().min(1).max(1_000).default(5),
+  ALERT_WEBHOOK_WINDOW: seconds(900),
 });
 
 /** Every variable the Worker reads (the README documents each). */
@@ -256,6 +301,12 @@ export function loadConfig(env: object): Config {
     rateLimitKeyPerMinute: v.RATE_LIMIT_KEY_PER_MINUTE,
     corsOrigins: v.CORS_ORIGINS,
     benchRoutes: v.BENCH_ROUTES === "true",
+    solanaCluster: v.SOLANA_CLUSTER ?? null,
+    singletonLocationHint: v.SINGLETON_LOCATION_HINT ?? null,
+    singletonGeneration: v.SINGLETON_GENERATION,
+    alertWebhooks: v.ALERT_WEBHOOK_URL,
+    alertMaxPerKind: v.ALERT_WEBHOOK_MAX_PER_KIND,
+    alertWindowSec: v.ALERT_WEBHOOK_WINDOW,
   };
   cache.set(env, config);
   return config;

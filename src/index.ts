@@ -7,6 +7,7 @@ const app = createApp();
 export { RpcBudget } from "./chain/rpc-budget.ts";
 export { Ingestor } from "./ingest/ingestor.ts";
 export { Scheduler } from "./jobs/scheduler.ts";
+export { Metrics } from "./monitor/metrics/store.ts";
 export { VaultOwnerHub } from "./realtime/owner-hub.ts";
 export { RateLimiter } from "./realtime/rate-limiter.ts";
 

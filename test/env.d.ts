@@ -3,5 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     DATABASE_URL: string;
     NEON_WS_PROXY: string;
+    SOLANA_RPC_URL: string;
+    SOLANA_WS_URL: string;
   }
 }

@@ -10,6 +10,7 @@ import { startLocalnet } from "../dev/localnet/index.ts";
 import { profileFromEnv } from "../dev/localnet/profile.ts";
 import { applyMigrations } from "../dev/migrate.ts";
 import { testDatabase } from "../dev/stack.ts";
+import { startWebhookReceiver } from "../dev/webhook-receiver.ts";
 import { startWsProxy } from "../dev/ws-proxy.ts";
 
 export default async function setup(project: TestProject) {
@@ -22,6 +23,8 @@ export default async function setup(project: TestProject) {
   const localnet = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true, profile });
   // A second chain for tests that change global program state (pause) and would disturb every other file.
   const isolated = await startLocalnet({ port: 0, slotMs: 100, finalityDepth: 4, quiet: true, profile });
+  // Where the alert-delivery tests point ALERT_WEBHOOK_URL (each test on its own path).
+  const receiver = await startWebhookReceiver();
   project.provide("databaseUrl", database.url);
   project.provide("neonWsProxy", proxy.address);
   project.provide("neonSqlOnlyProxy", sqlOnly.address);
@@ -33,7 +36,9 @@ export default async function setup(project: TestProject) {
   project.provide("mintAuthoritySecret", Array.from(localnet.mintAuthority.secretKey));
   project.provide("isolatedRpcUrl", isolated.rpcUrl);
   project.provide("isolatedAdminSecret", Array.from(isolated.admin.secretKey));
+  project.provide("webhookReceiverUrl", receiver.url);
   return async () => {
+    await receiver.close();
     await localnet.close();
     await isolated.close();
     await proxy.close();

@@ -18,6 +18,8 @@ declare module "vitest" {
     providerRpcUrl: string;
     /** `provider` project only: an ideal front over the same chain, the Worker's SOLANA_ARCHIVE_RPC_URL. */
     archiveRpcUrl: string;
+    /** dev/webhook-receiver.ts: records alert webhook calls per path, fails on request. */
+    webhookReceiverUrl: string;
   }
 }
 

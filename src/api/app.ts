@@ -8,11 +8,13 @@ import { createLogger } from "../lib/log.ts";
 import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
+import { countOutcomes } from "./outcomes.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { monitorRoutes } from "./routes/monitor.ts";
 import { privileged } from "./routes/privileged.ts";
 import { transactionRoutes } from "./routes/transactions.ts";
@@ -27,6 +29,7 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", securityHeaders);
   app.use("*", services);
+  app.use("*", countOutcomes);
   protect(app);
   app.route("/", health);
   app.route("/", docs);
@@ -38,6 +41,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", wsRoutes);
   app.route("/", historyRoutes);
   app.route("/", monitorRoutes);
+  app.route("/", metricsRoutes);
   app.route("/", dashboardRoutes);
   app.use("/__bench/*", benchRoutes);
 

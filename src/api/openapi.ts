@@ -16,6 +16,8 @@ export interface DocumentedRoute {
   query?: z.ZodType;
   scope?: "service" | "admin";
   success: number;
+  /** The success body's media type when it is not the JSON envelope (e.g. /metrics). */
+  successContentType?: "text/plain";
   errors: ErrorCode[];
 }
 
@@ -285,7 +287,9 @@ export function openApiDocument() {
     const responses: Record<string, unknown> = {
       [r.success]: {
         description: "Success",
-        content: { "application/json": { schema: { $ref: "#/components/schemas/Success" } } },
+        content: r.successContentType
+          ? { [r.successContentType]: { schema: { type: "string" } } }
+          : { "application/json": { schema: { $ref: "#/components/schemas/Success" } } },
       },
     };
     for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {

@@ -228,6 +228,73 @@ export const alerts = pgTable(
   ],
 );
 
+/** Values of `alert_events.event`: what happened to an alert, each delivered to the alert webhooks. */
+export const ALERT_EVENT_TYPES = ["raised", "acknowledged", "resolved"] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+/** Values of `alert_deliveries.status`: merged = carried by another row's summary message (`merged_into`). */
+export const ALERT_DELIVERY_STATUSES = ["pending", "sent", "merged", "failed"] as const;
+
+/**
+ * The alert outbox: one row per raise, acknowledgement and resolution, written by the same statement that changes
+ * the alert, so no alert is lost if the Worker dies before delivering it. `dispatched_at` is set when the row has
+ * been fanned out into `alert_deliveries` for the configured webhooks.
+ */
+export const alertEvents = pgTable(
+  "alert_events",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    alertId: bigint("alert_id", { mode: "bigint" })
+      .notNull()
+      .references(() => alerts.id, { onDelete: "cascade" }),
+    event: varchar("event", { length: 16 }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    dispatchedAt: timestamp("dispatched_at", { withTimezone: true }),
+  },
+  (t) => [
+    check("alert_events_event_valid", inList("event", ALERT_EVENT_TYPES)),
+    uniqueIndex("alert_events_once").on(t.alertId, t.event),
+    index("alert_events_undispatched").on(t.id).where(sql`dispatched_at is null`),
+    index("alert_events_time").on(t.createdAt),
+  ],
+);
+
+/**
+ * The delivery log: one row per alert event and webhook target (`target` names the webhook by format, host and a
+ * hash, never by its URL, which is a secret), with attempts, the receiver's answer and the outcome.
+ */
+export const alertDeliveries = pgTable(
+  "alert_deliveries",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    eventId: bigint("event_id", { mode: "bigint" })
+      .notNull()
+      .references(() => alertEvents.id, { onDelete: "cascade" }),
+    target: varchar("target", { length: 128 }).notNull(),
+    /** The alert's kind, copied for the per-kind rate cap. */
+    kind: varchar("kind", { length: 48 }).notNull(),
+    status: varchar("status", { length: 16 }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true }),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    /** HTTP status of the last answer (null: no answer, e.g. a timeout). */
+    responseStatus: integer("response_status"),
+    lastError: text("last_error"),
+    /** The delivery whose summary message carried this one (status `merged`). */
+    mergedInto: bigint("merged_into", { mode: "bigint" }),
+    /** On a row whose message summarised a flood: how many alert events that one message covered. */
+    mergedCount: integer("merged_count"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("alert_deliveries_status_valid", inList("status", ALERT_DELIVERY_STATUSES)),
+    check("alert_deliveries_attempts_non_negative", sql`attempts >= 0`),
+    uniqueIndex("alert_deliveries_once").on(t.eventId, t.target),
+    index("alert_deliveries_pending").on(t.target, t.id).where(sql`status = 'pending'`),
+    index("alert_deliveries_sent").on(t.target, t.kind, t.sentAt).where(sql`status = 'sent'`),
+  ],
+);
+
 /** Stored responses for `Idempotency-Key`: the same key and body replays the response; another body is refused. */
 export const idempotencyKeys = pgTable(
   "idempotency_keys",

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
+import { isRetiredSingleton, retireSingleton, singletonStub } from "../jobs/singletons.ts";
 import { backgroundServices } from "../realtime/services.ts";
 import { finalizePass } from "./finalize.ts";
 import { ingestFromCursor } from "./pipeline.ts";
@@ -22,10 +24,12 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 
   override async alarm(): Promise<void> {
+    if (isRetiredSingleton(this.ctx, loadConfig(this.env), INGESTOR)) return retireSingleton(this.ctx);
     const services = backgroundServices(this.env, { durableObject: "Ingestor" }, "ingest");
     let behind = false;
     try {
       const figures = await ingestFromCursor(this.env, services);
+      services.metrics.count(INGESTED, { path: "poll" }, figures.committed);
       // More than one walk behind: the next stretch comes at once instead of after the interval.
       behind = (figures.pendingSegments ?? 0) > 0;
       const finalized = await finalizePass(this.env, services);
@@ -40,9 +44,13 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 }
 
-/** The Ingestor singleton's stub. */
+const INGESTOR = "ingestor";
+/** Program transactions committed, by the path that committed them (poll loop, cron backstop, webhook). */
+export const INGESTED = "vault_ingested_transactions_total";
+
+/** The Ingestor singleton's stub (of the current generation, near the database: see jobs/singletons.ts). */
 export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {
-  return env.INGESTOR.get(env.INGESTOR.idFromName("ingestor"));
+  return singletonStub(env.INGESTOR, loadConfig(env), INGESTOR);
 }
 
 /** Arms the Ingestor's alarm loop if it is not running. */

@@ -1,7 +1,7 @@
 import type { Bindings, Services } from "../env.ts";
 import type { Job } from "../jobs/types.ts";
 import { finalizePass } from "./finalize.ts";
-import { kickIngestor } from "./ingestor.ts";
+import { INGESTED, kickIngestor } from "./ingestor.ts";
 import { ingestFromCursor } from "./pipeline.ts";
 
 /** Cron backstop: re-arms the Ingestor's alarm loop and runs one pass itself (passes may overlap safely). */
@@ -11,6 +11,7 @@ export const ingestJob: Job = {
   async run(env: Bindings, _ctx, services: Services) {
     await kickIngestor(env).catch((err) => services.log.warn("could not kick the ingestor", { error: err }));
     const figures = await ingestFromCursor(env, services);
+    services.metrics.count(INGESTED, { path: "cron" }, figures.committed);
     const finalized = await finalizePass(env, services);
     if (figures.committed === 0 && finalized === 0) return null;
     return { ...figures, finalized, partial: !figures.complete };

@@ -1,5 +1,6 @@
 import type { Bindings } from "../env.ts";
 import { ingestJob } from "../ingest/job.ts";
+import { alertDeliveryJob } from "../monitor/delivery/job.ts";
 import { backgroundServices } from "../realtime/services.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { programSafetyJob } from "./program-safety.ts";
@@ -15,7 +16,7 @@ export type { Job } from "./types.ts";
 /** Cron expression (exactly as in wrangler.toml `[triggers] crons`) → the jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Job[]> = {
   // programSafetyJob runs its probe only when due (on start, then daily): most ticks it reads one row.
-  "* * * * *": [ingestJob, reconciliationJob, programSafetyJob, schedulerBackstopJob],
+  "* * * * *": [ingestJob, reconciliationJob, programSafetyJob, schedulerBackstopJob, alertDeliveryJob],
   "*/5 * * * *": [tvlJob],
 };
 

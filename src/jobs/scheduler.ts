@@ -3,6 +3,7 @@ import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { runJobs } from "./run-jobs.ts";
+import { isRetiredSingleton, retireSingleton, singletonStub } from "./singletons.ts";
 
 /** What the Scheduler reports about itself (its alarm is the sub-minute clock). */
 export interface SchedulerStatus {
@@ -32,6 +33,7 @@ export class Scheduler extends DurableObject<Bindings> {
 
   /** Re-arms first, so a job that throws or hangs cannot stop the clock; alarms are at-least-once anyway. */
   override async alarm(): Promise<void> {
+    if (isRetiredSingleton(this.ctx, loadConfig(this.env), SCHEDULER)) return retireSingleton(this.ctx);
     const now = Date.now();
     await this.ctx.storage.setAlarm(now + this.intervalMs());
     await this.ctx.storage.put(LAST_RUN_KEY, now);
@@ -51,7 +53,9 @@ export class Scheduler extends DurableObject<Bindings> {
   }
 }
 
-/** The single Scheduler's stub. */
+const SCHEDULER = "scheduler";
+
+/** The single Scheduler's stub (of the current generation, near the database: see singletons.ts). */
 export function schedulerStub(env: Bindings): DurableObjectStub<Scheduler> {
-  return env.SCHEDULER.get(env.SCHEDULER.idFromName("scheduler"));
+  return singletonStub(env.SCHEDULER, loadConfig(env), SCHEDULER);
 }

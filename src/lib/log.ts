@@ -56,11 +56,21 @@ export function describeError(err: unknown): { name: string; message: string } {
 }
 
 function nameAndMessage(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: maskPasswords(err.message) };
+  if (err instanceof Error) return { name: err.name, message: maskSecrets(err.message) };
   if (typeof err === "object" && err !== null && "message" in err) {
-    return { name: "Error", message: maskPasswords(String((err as { message: unknown }).message)) };
+    return { name: "Error", message: maskSecrets(String((err as { message: unknown }).message)) };
   }
-  return { name: "Error", message: maskPasswords(String(err)) };
+  return { name: "Error", message: maskSecrets(String(err)) };
+}
+
+/** Passwords of connection strings, and the path and query of web URLs (RPC keys, webhook tokens live there). */
+export function maskSecrets(text: string): string {
+  return maskUrlPaths(maskPasswords(text));
+}
+
+/** `https://host/path?query` → `https://host/…`: a provider's key or a webhook's token is never logged. */
+export function maskUrlPaths(text: string): string {
+  return text.replace(/\b((?:https?|wss?):\/\/[^/\s?#"']+)[/?#][^\s"']*/gi, "$1/…");
 }
 
 /** `scheme://user:password@host` → `scheme://user:***@host`. */

@@ -1,11 +1,11 @@
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { alerts } from "../db/schema.ts";
+import { alertEvents, alerts } from "../db/schema.ts";
 
 export type AlertSeverity = "info" | "warning" | "critical";
 
 export interface AlertInput {
-  /** What kind of condition, e.g. `unauthorized_authority`, `low_balance`, `reconciliation_mismatch`. */
+  /** What kind of condition, e.g. `unauthorized_caller`, `low_balance`, `reconciliation_mismatch`. */
   kind: string;
   severity: AlertSeverity;
   owner?: string | null;
@@ -15,29 +15,34 @@ export interface AlertInput {
   details?: Record<string, unknown>;
 }
 
-/** The row of a new alert. */
-function alertValues(input: AlertInput) {
-  return {
-    kind: input.kind,
-    severity: input.severity,
-    owner: input.owner ?? null,
-    dedupKey: input.dedupKey,
-    message: input.message,
-    details: input.details ?? null,
-  };
-}
+/**
+ * Counts raises, acknowledgements and resolutions made by this isolate. An invocation that sees it move delivers
+ * the outbox as it ends (realtime/services.ts) — a hint only: the minute cron delivers whatever a hint missed.
+ */
+let alertActivity = 0;
+export const alertActivityCount = (): number => alertActivity;
 
 /**
  * Raises an alert once per condition: returns the new row's id, or null when an unresolved alert with the same
- * dedup key already exists (no alert storm from a job that sees the same condition every run).
+ * dedup key already exists (no alert storm from a job that sees the same condition every run). The same statement
+ * writes the `raised` event to the delivery outbox, so a raised alert is never left undelivered.
  */
 export async function raiseAlert(db: Queryable, input: AlertInput): Promise<bigint | null> {
-  const rows = await db
-    .insert(alerts)
-    .values(alertValues(input))
-    .onConflictDoNothing({ target: alerts.dedupKey, where: sql`status <> 'resolved'` })
-    .returning({ id: alerts.id });
-  return rows[0]?.id ?? null;
+  const details = input.details === undefined ? null : JSON.stringify(input.details);
+  const result = await db.execute(sql`
+    with raised as (
+      insert into ${alerts} (kind, severity, owner, dedup_key, message, details)
+      values (${input.kind}, ${input.severity}, ${input.owner ?? null}, ${input.dedupKey}, ${input.message}, ${details}::jsonb)
+      on conflict (dedup_key) where status <> 'resolved' do nothing
+      returning id
+    ), outbox as (
+      insert into ${alertEvents} (alert_id, event) select id, 'raised' from raised
+    )
+    select id::text as id from raised`);
+  const id = rowsOf<{ id: string }>(result)[0]?.id;
+  if (id === undefined) return null;
+  alertActivity++;
+  return BigInt(id);
 }
 
 /** An aggregated alert after an occurrence was folded in. */
@@ -63,22 +68,29 @@ export async function raiseAggregated(
   windowSec: number,
 ): Promise<AggregatedAlert> {
   const window = sql.raw(`interval '${Math.floor(windowSec)} seconds'`);
+  const details = input.details === undefined ? null : JSON.stringify(input.details);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [row] = await db
-      .insert(alerts)
-      .values({ ...alertValues(input), count: occurrences })
-      .onConflictDoUpdate({
-        target: alerts.dedupKey,
-        targetWhere: sql`status <> 'resolved'`,
-        set: {
-          count: sql`${alerts.count} + excluded.count`,
-          lastSeenAt: sql`now()`,
-          details: sql`coalesce(${alerts.details}, '{}'::jsonb) || jsonb_build_object('last', excluded.details -> 'last')`,
-        },
-        setWhere: sql`${alerts.createdAt} > now() - ${window}`,
-      })
-      .returning({ id: alerts.id, count: alerts.count, opened: sql<boolean>`(xmax = 0)` });
-    if (row) return row;
+    // One statement: the alert opened (with its `raised` outbox event, as raiseAlert) or its window's count raised.
+    const result = await db.execute(sql`
+      with counted as (
+        insert into ${alerts} (kind, severity, owner, dedup_key, message, details, count)
+        values (${input.kind}, ${input.severity}, ${input.owner ?? null}, ${input.dedupKey}, ${input.message},
+                ${details}::jsonb, ${occurrences})
+        on conflict (dedup_key) where status <> 'resolved' do update set
+          count = ${alerts.count} + excluded.count,
+          last_seen_at = now(),
+          details = coalesce(${alerts.details}, '{}'::jsonb) || jsonb_build_object('last', excluded.details -> 'last')
+        where ${alerts.createdAt} > now() - ${window}
+        returning id, count, (xmax = 0) as opened
+      ), outbox as (
+        insert into ${alertEvents} (alert_id, event) select id, 'raised' from counted where opened
+      )
+      select id::text as id, count, opened from counted`);
+    const row = rowsOf<{ id: string; count: number; opened: boolean }>(result)[0];
+    if (row) {
+      if (row.opened) alertActivity++;
+      return { id: BigInt(row.id), count: Number(row.count), opened: row.opened };
+    }
     // The open alert's window is over: file it under its start so the cause's key opens a new window.
     await db
       .update(alerts)
@@ -99,15 +111,26 @@ export async function resolveAlert(db: Database, dedupKey: string): Promise<bool
   return (await resolveAlerts(db, [dedupKey])) > 0;
 }
 
-/** resolveAlert for many keys in one statement; returns how many alerts it resolved. */
-export async function resolveAlerts(db: Database, dedupKeys: string[]): Promise<number> {
+/** resolveAlert for many keys in one statement (with their `resolved` outbox events); returns how many it resolved. */
+export async function resolveAlerts(db: Queryable, dedupKeys: string[]): Promise<number> {
   if (dedupKeys.length === 0) return 0;
-  const rows = await db
-    .update(alerts)
-    .set({ status: "resolved", resolvedAt: new Date() })
-    .where(and(inArray(alerts.dedupKey, dedupKeys), ne(alerts.status, "resolved")))
-    .returning({ id: alerts.id });
-  return rows.length;
+  const result = await db.execute(sql`
+    with resolved as (
+      update ${alerts} set status = 'resolved', resolved_at = now()
+      where ${inArray(alerts.dedupKey, dedupKeys)} and status <> 'resolved'
+      returning id
+    ), outbox as (
+      insert into ${alertEvents} (alert_id, event) select id, 'resolved' from resolved
+    )
+    select count(*)::int as n from resolved`);
+  const n = Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
+  if (n > 0) alertActivity++;
+  return n;
+}
+
+/** Rows of `db.execute` on either driver (the pool's and the HTTP handle's results both carry `rows`). */
+function rowsOf<T>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 export type AlertRow = typeof alerts.$inferSelect;
@@ -115,14 +138,24 @@ export type AlertRow = typeof alerts.$inferSelect;
 /** Outcome of an acknowledgement: the alert as it now is, or why it could not be acknowledged. */
 export type AckResult = { ok: true; alert: AlertRow } | { ok: false; reason: "not_found" | "resolved" };
 
-/** Acknowledges an open alert (it keeps deduplicating until resolved); acknowledging twice changes nothing. */
+/**
+ * Acknowledges an open alert (it keeps deduplicating until resolved); acknowledging twice changes nothing. The
+ * `acknowledged` outbox event commits with it (PagerDuty stops paging, Slack hears who is on it).
+ */
 export async function acknowledgeAlert(db: Database, id: bigint): Promise<AckResult> {
-  const [updated] = await db
-    .update(alerts)
-    .set({ status: "acknowledged", acknowledgedAt: new Date() })
-    .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
-    .returning();
-  if (updated) return { ok: true, alert: updated };
+  const updated = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(alerts)
+      .set({ status: "acknowledged", acknowledgedAt: new Date() })
+      .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
+      .returning();
+    if (row) await tx.insert(alertEvents).values({ alertId: row.id, event: "acknowledged" }).onConflictDoNothing();
+    return row;
+  });
+  if (updated) {
+    alertActivity++;
+    return { ok: true, alert: updated };
+  }
   const [current] = await db.select().from(alerts).where(eq(alerts.id, id)).limit(1);
   if (!current) return { ok: false, reason: "not_found" };
   if (current.status === "resolved") return { ok: false, reason: "resolved" };

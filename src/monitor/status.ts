@@ -23,7 +23,7 @@ function withTimeout<T>(work: Promise<T>, ms = CHECK_TIMEOUT_MS): Promise<T> {
 }
 
 /** A check that never throws: the value, or null and a logged reason. */
-async function attempt<T>(services: Services, what: string, work: () => Promise<T>): Promise<T | null> {
+export async function attempt<T>(services: Services, what: string, work: () => Promise<T>): Promise<T | null> {
   try {
     return await withTimeout(work());
   } catch (err) {
@@ -123,7 +123,7 @@ async function schedulerStatus(env: Bindings): Promise<SchedulerStatus> {
   return (await res.json()) as SchedulerStatus;
 }
 
-async function ingestionCursor(services: Services) {
+export async function ingestionCursor(services: Services) {
   const name = cursorName(services.config.programId.toBase58());
   const [row] = await services.reads().select().from(cursors).where(eq(cursors.name, name)).limit(1);
   return { name, row: row ?? null };
@@ -133,7 +133,7 @@ async function ingestionCursor(services: Services) {
  * Lag of the ingestion cursor behind the confirmed head; null (unknown) without a cursor or a head. The cursor sits
  * on the last program transaction, so a quiet program shows lag that is only the time since its last transaction.
  */
-async function ingestionLag(
+export async function ingestionLag(
   services: Services,
   cursor: Awaited<ReturnType<typeof ingestionCursor>> | null,
   head: number | null,

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
+import { reportOpenSockets } from "../monitor/metrics/collector.ts";
 import { appendEvents, markGap } from "./event-log.ts";
 import type { OwnerEvent } from "./publish.ts";
 import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
@@ -62,6 +63,7 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     // First connection of this owner: ingestion did not publish here before, so older seqs cannot be replayed.
     if (request.headers.get("x-log-gap") === "1") await markGap(this.ctx.storage);
     this.ctx.acceptWebSocket(server, [owner]);
+    this.reportSockets(owner);
     server.serializeAttachment({
       owner,
       ready: false,
@@ -90,6 +92,7 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.socketGone(ws);
     try {
       // 1005/1006/1015 are reserved and may not be sent back (TOOLCHAIN.md).
       if (code === 1005 || code === 1006 || code === 1015) ws.close();
@@ -100,6 +103,7 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.socketGone(ws);
     try {
       const attachment = ws.deserializeAttachment() as SocketAttachment | null;
       this.log().warn("websocket error", { owner: attachment?.owner, error });
@@ -116,6 +120,25 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
       if (remaining > 0) await this.scheduleAlarm(Date.now() + REBROADCAST_INTERVAL_MS);
     } finally {
       await services.close();
+    }
+  }
+
+  /** Tells the Metrics object how many sockets this owner has open now (after the response: no latency added). */
+  private reportSockets(owner: string, leaving?: WebSocket): void {
+    const open = this.ctx.getWebSockets().filter((s) => s !== leaving && s.readyState === WebSocket.OPEN).length;
+    this.ctx.waitUntil(
+      reportOpenSockets(this.env, owner, open).catch((err) =>
+        this.log().warn("open sockets not reported", { error: err }),
+      ),
+    );
+  }
+
+  private socketGone(ws: WebSocket): void {
+    try {
+      const owner = (ws.deserializeAttachment() as SocketAttachment | null)?.owner;
+      if (owner) this.reportSockets(owner, ws);
+    } catch {
+      // No attachment: nothing to report.
     }
   }
 

@@ -4,13 +4,17 @@ import { loadConfig } from "../config.ts";
 import { type DbHandle, openDatabase, openReads, type ReadDatabase } from "../db/client.ts";
 import type { Bindings, Services } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
+import { alertActivityCount } from "../monitor/alerts.ts";
+import { deliverAlerts } from "../monitor/delivery/deliver.ts";
+import { MetricsCollector } from "../monitor/metrics/collector.ts";
 
 /**
  * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —
  * with a pool opened on first use and closed by `close()` at the end of the invocation, and an HTTP read handle
  * (nothing to close) for single-statement reads. `priority` is the class of its RPC calls in the provider's
  * shared budget: API requests and relays are `user` (never held back), the ingestion loop `ingest`, jobs
- * `background`.
+ * `background`. `close()` also reports what user calls spent to the shared budget, delivers alerts this invocation
+ * raised and sends its metric increments (requests call it from `waitUntil`, so none adds latency to a response).
  */
 export function backgroundServices(
   env: Bindings,
@@ -22,7 +26,8 @@ export function backgroundServices(
   let handle = null as DbHandle | null;
   let reads = null as ReadDatabase | null;
   const rpc = new SolanaRpc(config, { budget: budgetLink(env, config.rpcBudget), priority });
-  return {
+  const alertsBefore = alertActivityCount();
+  const services: Services = {
     config,
     log,
     rpc,
@@ -34,10 +39,19 @@ export function backgroundServices(
       reads ??= openReads(config);
       return reads;
     },
+    metrics: new MetricsCollector(),
+  };
+  return {
+    ...services,
     close: async () => {
       // What user calls spent reaches the shared budget here, after the response (the middleware's waitUntil).
       await rpc.flush();
+      // Alerts raised (or resolved) in this invocation go out now rather than at the next minute cron.
+      if (alertActivityCount() !== alertsBefore && config.alertWebhooks.length > 0) {
+        await deliverAlerts(services).catch((err) => log.warn("alert delivery failed", { error: err }));
+      }
       await handle?.close();
+      await services.metrics.flush(env, services.rpc).catch((err) => log.warn("metrics not recorded", { error: err }));
     },
   };
 }

@@ -34,6 +34,8 @@ describe("migrations", () => {
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
     expect(rows.map((r) => r.table_name)).toEqual([
+      "alert_deliveries",
+      "alert_events",
       "alerts",
       "balance_snapshots",
       "chain_transactions",

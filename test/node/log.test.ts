@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createLogger, describeError, maskPasswords } from "../../src/lib/log.ts";
+import { createLogger, describeError, maskPasswords, maskUrlPaths } from "../../src/lib/log.ts";
 
 describe("error descriptions in logs and job runs", () => {
   it("keep a wrapped error's cause and its SQLSTATE, and nothing else of it", () => {
@@ -30,5 +30,18 @@ describe("error descriptions in logs and job runs", () => {
     spy.mockRestore();
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain("p%40ss");
+  });
+
+  it("mask the path and query of web URLs, where RPC keys and webhook tokens travel", () => {
+    expect(maskUrlPaths("fetch https://mainnet.helius-rpc.com/?api-key=abc failed")).toBe(
+      "fetch https://mainnet.helius-rpc.com/… failed",
+    );
+    expect(maskUrlPaths("POST https://hooks.slack.com/services/T0/B0/XyZ: 500")).toBe(
+      "POST https://hooks.slack.com/… 500",
+    );
+    expect(maskUrlPaths("wss://example.quiknode.pro/token123/")).toBe("wss://example.quiknode.pro/…");
+    expect(maskUrlPaths("host https://rpc.example answered 429")).toBe("host https://rpc.example answered 429");
+    const { message } = describeError(new Error("Fetch API cannot load: https://rpc.example/key-in-path"));
+    expect(message).not.toContain("key-in-path");
   });
 });

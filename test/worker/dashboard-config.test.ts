@@ -13,6 +13,13 @@ describe("GET /dashboard/config", () => {
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
     });
     expect(body.data?.cluster).not.toBe("localnet");
+    // The RPC URL is a secret: its host (the test localnet's loopback address) never appears.
+    expect(JSON.stringify(body.data)).not.toContain(new URL(env.SOLANA_RPC_URL).host);
+  });
+
+  it("names the cluster from SOLANA_CLUSTER when the deployment sets it", async () => {
+    const { body } = await callWithEnv({ SOLANA_CLUSTER: "devnet" } as never, "/dashboard/config");
+    expect(body.data?.cluster).toBe("devnet");
   });
 
   it("offers the localnet faucet when DEV_LOCALNET_URL is set", async () => {

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { rpcBudget } from "../../chain/rpc-budget.ts";
 import type { AppEnv } from "../../env.ts";
 import { ingestFromCursor } from "../../ingest/pipeline.ts";
+import { INTERVAL_JOBS } from "../../jobs/interval-jobs.ts";
 import { reconciliationJob } from "../../jobs/reconciliation.ts";
 import { runJobs } from "../../jobs/run-jobs.ts";
 import { tvlJob } from "../../jobs/tvl.ts";
@@ -13,7 +14,8 @@ import { ok } from "../envelope.ts";
  * 404): GET /__bench/noop does no I/O (the Worker's own floor); GET /__bench/db does one `select 1` through the
  * request's pool (connection set-up + one round trip, what writes pay) and GET /__bench/db-http the same over the
  * HTTP read handle (what the read routes pay), which tells their database cost from the rest;
- * POST /__bench/run/ingest, /__bench/run/reconciliation and /__bench/run/tvl run one ingestion pass or one job
+ * POST /__bench/run/ingest, /__bench/run/reconciliation, /__bench/run/tvl and /__bench/run/interval (the Scheduler's
+ * jobs) run one ingestion pass or one job
  * invocation alone (the minute cron runs both, plus finalization, so it cannot time either); the ingestion pass runs
  * in the ingestion class of the RPC budget, as the Ingestor does, and reports its RPC figures. GET
  * /__bench/rpc-budget returns the shared budget object's figures for the first RPC endpoint. Middleware rather than
@@ -43,6 +45,9 @@ export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   if (route === "POST /__bench/run/reconciliation") return ok(c, await timed(() => runOnce(c, "reconciliation")));
   if (route === "POST /__bench/run/tvl") return ok(c, await timed(() => runOnce(c, "tvl")));
+  if (route === "POST /__bench/run/interval") {
+    return ok(c, await timed(() => runJobs(c.env, c.executionCtx, INTERVAL_JOBS, "bench")));
+  }
   return next();
 };
 

@@ -15,7 +15,7 @@ export const dashboardRoutes = new Hono<AppEnv>()
     const { config } = c.get("services");
     const local = config.devLocalnetUrl;
     return ok(c, {
-      cluster: local ? "localnet" : clusterName(config.rpcUrls[0] ?? ""),
+      cluster: local ? "localnet" : (config.solanaCluster ?? clusterName(config.rpcUrls[0] ?? "")),
       localnet: local ? { rpcUrl: local, faucetUrl: `${local}/localnet/fund` } : null,
       programId: config.programId.toBase58(),
       usdtMint: config.usdtMint.toBase58(),
@@ -23,13 +23,16 @@ export const dashboardRoutes = new Hono<AppEnv>()
     });
   });
 
-/** A label for the header only ("devnet", "mainnet-beta", or the RPC host); never used to decide anything. */
+/**
+ * A label for the header only when SOLANA_CLUSTER is not set ("devnet", "mainnet-beta", or "custom"); never used to
+ * decide anything, and never the RPC host: a provider's URL is a secret (some carry their key in the host name).
+ */
 function clusterName(rpcUrl: string): string {
-  const host = URL.canParse(rpcUrl) ? new URL(rpcUrl).host : "unknown";
+  const host = URL.canParse(rpcUrl) ? new URL(rpcUrl).host : "";
   if (host.includes("devnet")) return "devnet";
   if (host.includes("testnet")) return "testnet";
   if (host.includes("mainnet")) return "mainnet-beta";
-  return host;
+  return "custom";
 }
 
 documentRoutes([

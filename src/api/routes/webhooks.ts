@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv, Bindings } from "../../env.ts";
-import { kickIngestor } from "../../ingest/ingestor.ts";
+import { INGESTED, kickIngestor } from "../../ingest/ingestor.ts";
 import { ingestSignatures } from "../../ingest/pipeline.ts";
 import { backgroundServices } from "../../realtime/services.ts";
 import { matchApiKey } from "../auth.ts";
@@ -66,7 +66,8 @@ export function extractSignatures(body: unknown): string[] {
 async function ingestInBackground(env: Bindings, signatures: string[]): Promise<void> {
   const services = backgroundServices(env, { source: "helius-webhook" }, "ingest");
   try {
-    await ingestSignatures(env, services, signatures);
+    const committed = await ingestSignatures(env, services, signatures);
+    services.metrics.count(INGESTED, { path: "webhook" }, committed);
     await kickIngestor(env);
   } catch (err) {
     services.log.warn("webhook ingestion failed; the poll will pick the transactions up", { error: err });
