@@ -18,6 +18,7 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import { initializeVaultAuthorityIx } from "../../src/chain/program/index.ts";
 import { Chain } from "./engine.ts";
 import { TOKEN_PROGRAM } from "./ledger.ts";
+import { createLighthouseProgram } from "./program/lighthouse.ts";
 import { createVaultProgram } from "./program/vault.ts";
 import { PubSub } from "./pubsub.ts";
 import { createRpcServer, noFaults } from "./server.ts";
@@ -130,6 +131,8 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
   const admin = Keypair.generate();
   placeMint(chain, usdtMint, mintAuthority.publicKey);
   chain.registerModel(createVaultProgram(programId));
+  // Wallets (Phantom, Solflare) add Lighthouse assertions to what they sign: the stand-in lets tests do the same.
+  chain.registerModel(createLighthouseProgram());
   if (opts.initializeAuthority !== false) initializeAuthority(chain, programId, admin);
 
   const faults = noFaults();

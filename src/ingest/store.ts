@@ -1,9 +1,11 @@
 /** One database transaction per batch: chain_transactions (dedup), history rows, request matching, cache, cursor. */
-import { inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { programErrorFromTransaction, type TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
 import { chunks } from "../lib/chunks.ts";
+import { hashIntentText, pickRequest } from "../vault/intent.ts";
+import { landingMoves } from "../vault/requests.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
 import { type Phases, timed } from "./phases.ts";
@@ -52,32 +54,25 @@ const ROWS_PER_INSERT = 1_000;
  */
 export async function commitBatch(db: Database, input: BatchInput): Promise<BatchResult> {
   const { phases } = input;
+  const intents = new Map<string, string | null>();
+  for (const d of input.decoded) intents.set(d.tx.signature, await hashIntentText(d.intent));
   return db.transaction(async (tx) => {
     const began = Date.now();
     const fresh = await timed(phases, "commit.claim", () => claimSignatures(tx, input));
     const ownerOf = (vault: string) => input.states.get(vault)?.owner ?? null;
-    const requests = await timed(phases, "commit.requests", () =>
-      requestsByHash(
-        tx,
-        fresh.map((d) => d.tx.messageHash),
-      ),
-    );
-    const byHash = new Map<string, RequestRow[]>();
-    for (const r of requests) {
-      if (!r.messageHash) continue;
-      byHash.set(r.messageHash, [...(byHash.get(r.messageHash) ?? []), r]);
-    }
+    const requests = await timed(phases, "commit.requests", () => candidateRequests(tx, fresh, intents));
+    const taken = new Set<string>();
     const committed: CommittedTx[] = [];
     const toInsert: PendingRow[] = [];
     for (const d of fresh) {
-      const matching = byHash.get(d.tx.messageHash) ?? [];
+      const request = requestOf(d, intents.get(d.tx.signature) ?? null, requests, taken);
       if (d.tx.err) {
-        committed.push(await storeFailure(tx, d, matching, ownerOf));
+        committed.push(await storeFailure(tx, d, request, ownerOf));
         continue;
       }
       const c: CommittedTx = { decoded: d, rows: [], failure: null };
       committed.push(c);
-      for (const row of await matchRequests(tx, c, historyRows(d, ownerOf), matching)) toInsert.push({ c, row });
+      for (const row of await matchRequest(tx, c, historyRows(d, ownerOf), request)) toInsert.push({ c, row });
     }
     await timed(phases, "commit.history", () => insertRows(tx, toInsert));
     for (const c of committed) c.rows.sort((a, b) => a.eventIndex - b.eventIndex);
@@ -114,12 +109,50 @@ async function claimSignatures(tx: Tx, input: BatchInput): Promise<DecodedTx[]> 
   return input.decoded.filter((d) => claimed.has(d.tx.signature));
 }
 
-async function requestsByHash(tx: Tx, hashes: string[]): Promise<RequestRow[]> {
-  if (hashes.length === 0) return [];
+/**
+ * The requests the batch's transactions may carry out, in one statement: those already bound to one of their
+ * signatures (relayed), and unbound ones with one of their intents or exact messages.
+ */
+async function candidateRequests(tx: Tx, fresh: DecodedTx[], intents: Map<string, string | null>) {
+  if (fresh.length === 0) return [];
+  const signatures = fresh.map((d) => d.tx.signature);
+  const wanted = [...new Set(fresh.map((d) => intents.get(d.tx.signature)).filter((i): i is string => !!i))];
+  const hashes = [...new Set(fresh.map((d) => d.tx.messageHash))];
+  const unbound = and(
+    isNull(transactions.signature),
+    isNull(transactions.slot),
+    or(
+      inArray(transactions.messageHash, hashes),
+      ...(wanted.length > 0 ? [inArray(transactions.intentHash, wanted)] : []),
+    ),
+  );
   return tx
     .select()
     .from(transactions)
-    .where(inArray(transactions.messageHash, [...new Set(hashes)]));
+    .where(and(sql`${transactions.origin} <> 'chain'`, or(inArray(transactions.signature, signatures), unbound)));
+}
+
+/**
+ * The one request a landed transaction carries out: the request bound to its signature (the relay sent it), else
+ * the unbound request with its intent chosen by intent.ts `pickRequest` (a wallet may have added compute-budget or
+ * Lighthouse instructions, re-priced, or sent it itself). A request is taken by at most one transaction.
+ */
+function requestOf(d: DecodedTx, intent: string | null, requests: RequestRow[], taken: Set<string>): RequestRow | null {
+  const { signature, messageHash } = d.tx;
+  const bound = requests.find((r) => r.signature === signature);
+  const chosen =
+    bound ??
+    pickRequest(
+      requests.filter(
+        (r) =>
+          r.signature === null &&
+          !taken.has(r.id) &&
+          (r.messageHash === messageHash || (intent !== null && r.intentHash === intent)),
+      ),
+      d.tx,
+    );
+  if (chosen) taken.add(chosen.id);
+  return chosen;
 }
 
 /** A history row waiting for the batch's multi-row insert, with the transaction it belongs to. */
@@ -129,32 +162,26 @@ interface PendingRow {
 }
 
 /**
- * Matches a successful transaction's rows to the requests the API built for its message. A request becomes the
- * row of the matching event (same type), so the history holds one row per event, not a request and an event row.
- * Returns the rows no request claimed (to be inserted).
+ * Makes the request (if any) the row of the matching event (same type and owner), so the history holds one row per
+ * event, not a request and an event row. Returns the rows no request claimed (to be inserted).
  */
-async function matchRequests(
+async function matchRequest(
   tx: Tx,
   c: CommittedTx,
   rows: HistoryRow[],
-  requests: RequestRow[],
+  request: RequestRow | null,
 ): Promise<HistoryRow[]> {
-  const d = c.decoded;
-  const unused = [...requests];
-  const toInsert: HistoryRow[] = [];
-  for (const row of rows) {
-    const at = unused.findIndex((r) => r.transactionType === row.type && r.vaultOwner === row.owner);
-    if (at < 0) {
-      toInsert.push(row);
-      continue;
-    }
-    const [request] = unused.splice(at, 1);
-    await confirmRequest(tx, request!.id, d, row);
-    c.rows.push({ ...row, id: request!.id, requestId: request!.id });
+  if (!request) return rows;
+  const at = rows.findIndex((r) => r.type === request.transactionType && r.owner === request.vaultOwner);
+  if (at < 0) {
+    // A request whose transaction emitted no matching event (e.g. an admin instruction) is still confirmed.
+    await confirmRequest(tx, request.id, c.decoded, null);
+    return rows;
   }
-  // A request whose message emitted no matching event (e.g. an admin instruction) is still confirmed.
-  for (const request of unused) await confirmRequest(tx, request.id, d, null);
-  return toInsert;
+  const [row] = rows.splice(at, 1);
+  await confirmRequest(tx, request.id, c.decoded, row!);
+  c.rows.push({ ...row!, id: request.id, requestId: request.id });
+  return rows;
 }
 
 /** Inserts the batch's unclaimed history rows in multi-row statements and records each stored row on its transaction. */
@@ -187,7 +214,7 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
     amount: r.amount,
     signature: d.tx.signature,
     eventIndex: r.eventIndex,
-    status: "confirmed",
+    status: "confirmed" as const,
     slot: d.tx.slot,
     blockTime: d.tx.blockTime,
     counterparty: r.counterparty,
@@ -196,6 +223,11 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
   };
 }
 
+/**
+ * Binds a request to its landed transaction: signature, slot, the event's figures, and `confirmed` when the state
+ * machine lets a landing move it (the chain overrules an earlier guess such as `expired`). A client's report of
+ * this very signature becomes `verified`.
+ */
 async function confirmRequest(tx: Tx, id: string, d: DecodedTx, row: HistoryRow | null): Promise<void> {
   await tx
     .update(transactions)
@@ -206,17 +238,24 @@ async function confirmRequest(tx: Tx, id: string, d: DecodedTx, row: HistoryRow 
       ...(row
         ? { eventIndex: row.eventIndex, amount: row.amount, counterparty: row.counterparty, reason: row.reason }
         : {}),
-      status: sql`case when ${transactions.status} in ('pending', 'submitted', 'expired') then 'confirmed' else ${transactions.status} end`,
+      status: sql`case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end`,
+      ...verifiedClaim(d.tx.signature),
       updatedAt: new Date(),
     })
-    .where(sql`${transactions.id} = ${id}`);
+    .where(eq(transactions.id, id));
 }
 
-/** A failed transaction: the matching requests become `failed` with the program error; no event is applied. */
+function verifiedClaim(signature: string) {
+  return {
+    claimStatus: sql`case when ${transactions.claimedSignature} = ${signature} then 'verified' else ${transactions.claimStatus} end`,
+  };
+}
+
+/** A failed transaction: its request becomes `failed` with the program error; no event is applied. */
 async function storeFailure(
   tx: Tx,
   d: DecodedTx,
-  requests: RequestRow[],
+  request: RequestRow | null,
   ownerOf: (vault: string) => string | null,
 ): Promise<CommittedTx> {
   const error = programErrorFromTransaction(d.tx.err, d.tx.logs) ?? {
@@ -225,21 +264,22 @@ async function storeFailure(
     message: JSON.stringify(d.tx.err),
   };
   const requestIds = new Map<string, string>();
-  for (const r of requests) {
+  if (request) {
     await tx
       .update(transactions)
       .set({
         signature: d.tx.signature,
         slot: d.tx.slot,
         blockTime: d.tx.blockTime,
-        status: sql`case when ${transactions.status} in ('pending', 'submitted', 'confirmed', 'expired') then 'failed' else ${transactions.status} end`,
+        status: sql`case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end`,
         errorCode: error.code ?? null,
         errorName: error.name,
         errorMessage: error.message,
+        ...verifiedClaim(d.tx.signature),
         updatedAt: new Date(),
       })
-      .where(sql`${transactions.id} = ${r.id}`);
-    requestIds.set(r.vaultOwner, r.id);
+      .where(eq(transactions.id, request.id));
+    requestIds.set(request.vaultOwner, request.id);
   }
   const owners = new Set([...failedOwners(d, ownerOf), ...requestIds.keys()]);
   return { decoded: d, rows: [], failure: { ...error, owners: [...owners], requestIds } };

@@ -1,6 +1,7 @@
 import type { Bindings } from "../env.ts";
 import { ingestJob } from "../ingest/job.ts";
 import { backgroundServices } from "../realtime/services.ts";
+import { idempotencyPurgeJob } from "./idempotency-purge.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { reconciliationJob } from "./reconciliation.ts";
 import { runJobs } from "./run-jobs.ts";
@@ -13,7 +14,7 @@ export type { Job } from "./types.ts";
 
 /** Cron expression (exactly as in wrangler.toml `[triggers] crons`) → the jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Job[]> = {
-  "* * * * *": [ingestJob, reconciliationJob, schedulerBackstopJob],
+  "* * * * *": [ingestJob, reconciliationJob, schedulerBackstopJob, idempotencyPurgeJob],
   "*/5 * * * *": [tvlJob],
 };
 

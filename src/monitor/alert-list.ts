@@ -42,6 +42,7 @@ export function alertView(a: AlertRow) {
     details: a.details,
     createdAt: a.createdAt.toISOString(),
     acknowledgedAt: a.acknowledgedAt?.toISOString() ?? null,
+    acknowledgedBy: a.acknowledgedBy,
     resolvedAt: a.resolvedAt?.toISOString() ?? null,
   };
 }

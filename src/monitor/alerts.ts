@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { alerts } from "../db/schema.ts";
+import { alerts, auditLog } from "../db/schema.ts";
 
 export type AlertSeverity = "info" | "warning" | "critical";
 
@@ -56,13 +56,33 @@ export type AlertRow = typeof alerts.$inferSelect;
 /** Outcome of an acknowledgement: the alert as it now is, or why it could not be acknowledged. */
 export type AckResult = { ok: true; alert: AlertRow } | { ok: false; reason: "not_found" | "resolved" };
 
-/** Acknowledges an open alert (it keeps deduplicating until resolved); acknowledging twice changes nothing. */
-export async function acknowledgeAlert(db: Database, id: bigint): Promise<AckResult> {
-  const [updated] = await db
-    .update(alerts)
-    .set({ status: "acknowledged", acknowledgedAt: new Date() })
-    .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
-    .returning();
+/**
+ * Acknowledges an open alert (it keeps deduplicating until resolved) on behalf of the API key named `by`, which is
+ * stored on the alert and in the audit trail in the same database transaction; acknowledging twice changes nothing.
+ */
+export async function acknowledgeAlert(
+  db: Database,
+  id: bigint,
+  by: { apiKeyName: string; requestId: string | null },
+): Promise<AckResult> {
+  const updated = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(alerts)
+      .set({ status: "acknowledged", acknowledgedAt: new Date(), acknowledgedBy: by.apiKeyName })
+      .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
+      .returning();
+    if (row) {
+      await tx.insert(auditLog).values({
+        apiKeyName: by.apiKeyName,
+        action: "alert.ack",
+        outcome: "ok",
+        alertId: id,
+        requestId: by.requestId,
+        details: { kind: row.kind, severity: row.severity, owner: row.owner },
+      });
+    }
+    return row;
+  });
   if (updated) return { ok: true, alert: updated };
   const [current] = await db.select().from(alerts).where(eq(alerts.id, id)).limit(1);
   if (!current) return { ok: false, reason: "not_found" };

@@ -2,12 +2,11 @@
  * Watchdog for the program's known holes (vault-program.md §8), run on every committed ingestion batch. Each
  * alert is raised once for its cause (dedup key) and pushed as `alert` to the affected owners.
  */
-import { getAccounts } from "../chain/accounts.ts";
-import { decodeVaultAuthority, findVaultAuthorityAddress } from "../chain/program/index.ts";
 import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import type { BatchResult } from "../ingest/store.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
+import { readAuthorizedSet } from "../vault/authorization.ts";
 import { type AlertInput, raiseAlert, resolveAlerts } from "./alerts.ts";
 
 type Candidate = AlertInput & { notify: string[] | "all" };
@@ -48,7 +47,7 @@ async function eventAlerts(services: Services, result: BatchResult): Promise<Can
   const out: Candidate[] = [];
   let authorized: Set<string> | null = null;
   const isAuthorized = async (key: string) => {
-    authorized ??= await authorizedList(services);
+    authorized ??= await readAuthorizedSet(services.rpc, services.config.programId);
     return authorized.has(key);
   };
   for (const c of result.committed) {
@@ -112,15 +111,6 @@ function unauthorized(cause: string, by: string, event: string, owners: string[]
     details: { signature: cause.split(":")[0], authority: by, event, amount: amount.toString() },
     notify: [...new Set(owners)],
   };
-}
-
-/** The on-chain authorized list (empty when the VaultAuthority is missing). */
-async function authorizedList(services: Services): Promise<Set<string>> {
-  const [address] = findVaultAuthorityAddress(services.config.programId);
-  const { accounts } = await getAccounts(services.rpc, [address]);
-  const account = accounts[0];
-  if (!account?.owner.equals(services.config.programId)) return new Set();
-  return new Set(decodeVaultAuthority(account.data).authorizedPrograms.map((k) => k.toBase58()));
 }
 
 /**

@@ -35,6 +35,7 @@ describe("migrations", () => {
     );
     expect(rows.map((r) => r.table_name)).toEqual([
       "alerts",
+      "audit_log",
       "balance_snapshots",
       "chain_transactions",
       "cursors",
