@@ -69,16 +69,16 @@ function builder<S extends z.ZodType>(
   };
 }
 
-/** The request fields an audit entry keeps for a refusal (public keys, amount, flags; never headers). */
+/** What an audit entry keeps of a refused request: its public fields (keys, amount, flags; never headers). */
 function auditedBody(value: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (typeof value !== "object" || value === null) return out;
+  if (typeof value !== "object" || value === null) return { request: out };
   for (const [k, v] of Object.entries(value)) {
     if (AUDITED_FIELDS.has(k) && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
       out[k] = typeof v === "string" ? v.slice(0, 64) : v;
     }
   }
-  return out;
+  return { request: out };
 }
 
 const AUDITED_FIELDS = new Set([
