@@ -80,8 +80,3 @@ function afterLanding(current: RequestState, outcome: "confirmed" | "finalized" 
 export function statusesMovedByLanding(outcome: "confirmed" | "finalized" | "failed"): readonly RequestStatus[] {
   return REQUEST_STATUSES.filter((s) => nextStatus({ status: s, landed: false }, { kind: "landed", outcome }) !== null);
 }
-
-/** True when `status` is one the API reports as final for a client (terminal unless the chain overrules a guess). */
-export function isLandedFact(state: RequestState): boolean {
-  return state.landed && (state.status === "confirmed" || state.status === "finalized" || state.status === "failed");
-}

@@ -18,14 +18,19 @@ import { withDb } from "./ingest-support.ts";
 
 export const LIGHTHOUSE = new PublicKey("L2TExMFKdjpN9kozasaurPirfHy9P8sbXoAN1qA3S95");
 
+/** Instruction data as web3.js types it (a Buffer; workerd has one under nodejs_compat). */
+export function instructionData(bytes: Uint8Array): TransactionInstruction["data"] {
+  return (globalThis as unknown as { Buffer: { from(b: Uint8Array): TransactionInstruction["data"] } }).Buffer.from(
+    bytes,
+  );
+}
+
 /** A Lighthouse AssertTokenAccount-shaped instruction on `account` (the stand-in accepts it). */
 export function lighthouseAssertion(account: PublicKey): TransactionInstruction {
   return new TransactionInstruction({
     programId: LIGHTHOUSE,
     keys: [{ pubkey: account, isSigner: false, isWritable: false }],
-    data: (globalThis as unknown as { Buffer: { from(b: Uint8Array): Uint8Array } }).Buffer.from(
-      Uint8Array.of(8, 0, 1, 2, 3, 4, 5, 6, 7),
-    ) as TransactionInstruction["data"],
+    data: instructionData(Uint8Array.of(8, 0, 1, 2, 3, 4, 5, 6, 7)),
   });
 }
 
