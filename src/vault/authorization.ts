@@ -4,7 +4,7 @@
  * privileged builders, in the relay, and in the watchdog — with this one rule.
  */
 import type { PublicKey } from "@solana/web3.js";
-import { getAccounts, type RawAccount } from "../chain/accounts.ts";
+import { decodeOwned, getAccounts, type RawAccount } from "../chain/accounts.ts";
 import { decodeVaultAuthority, findVaultAuthorityAddress, type VaultAuthority } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
 
@@ -27,12 +27,7 @@ export function authorizedSet(authority: VaultAuthority | null): Set<string> {
 
 /** Decodes the VaultAuthority from its raw account; null when it is missing or not the program's. */
 export function decodeAuthorityAccount(account: RawAccount | null | undefined, programId: PublicKey) {
-  if (!account?.owner.equals(programId)) return null;
-  try {
-    return decodeVaultAuthority(account.data);
-  } catch {
-    return null;
-  }
+  return decodeOwned(account, programId, decodeVaultAuthority);
 }
 
 /** Reads the VaultAuthority (one getMultipleAccounts) and returns its authorized list (empty when missing). */

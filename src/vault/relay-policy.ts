@@ -18,7 +18,7 @@
  */
 import { PublicKey } from "@solana/web3.js";
 import { AppError } from "../api/errors.ts";
-import { getAccounts, type RawAccount, type RpcAccount, toBase64, toRaw } from "../chain/accounts.ts";
+import { decodeOwned, getAccounts, type RpcAccount, toBase64, toRaw } from "../chain/accounts.ts";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   COMPUTE_BUDGET_PROGRAM_ID,
@@ -186,22 +186,15 @@ export async function simulateWithState(services: Services, tx: RelayCandidate):
   const accounts = accountsReply!.ok
     ? (accountsReply!.value as { value: (RpcAccount | null)[] }).value.map(toRaw)
     : (await getAccounts(services.rpc, keys)).accounts;
-  const vaults = new Map(tx.vaults.map((v, i) => [v.toBase58(), decodeVault(accounts[i + 1] ?? null, programId)]));
+  const vaults = new Map(
+    tx.vaults.map((v, i) => [v.toBase58(), decodeOwned(accounts[i + 1], programId, decodeCollateralVault)]),
+  );
   const value = (simReply!.value as { value: { err: unknown; logs: string[] | null } }).value;
   return {
     simulation: { err: value.err, logs: value.logs ?? [] },
     authority: decodeAuthorityAccount(accounts[0], programId),
     vaults,
   };
-}
-
-function decodeVault(account: RawAccount | null, programId: PublicKey): CollateralVault | null {
-  if (!account?.owner.equals(programId)) return null;
-  try {
-    return decodeCollateralVault(account.data);
-  } catch {
-    return null;
-  }
 }
 
 /** A node's refusal to simulate: the transaction's fault (400) unless the node says it is unwell. */

@@ -30,6 +30,17 @@ async function victim(deposit: bigint) {
   return { wallet, owner: userPubkey, vault, vaultToken: vaultTokenAccountAddress(vault, usdtMint()), depositRequest };
 }
 
+/** A deposit of one base unit into the wallet's own vault (signed by its user). */
+function oneUnitDeposit(v: { wallet: Keypair; vaultToken: PublicKey }) {
+  return depositIx({
+    programId: programId(),
+    user: v.wallet.publicKey,
+    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
+    vaultTokenAccount: v.vaultToken,
+    amount: 1n,
+  });
+}
+
 /** Signs instructions with `signers` (first pays) and base64-encodes them, without sending. */
 async function signed(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
   const { blockhash, lastValidBlockHeight } = await latestBlockhash();
@@ -183,13 +194,7 @@ describe("the relay never helps a theft", () => {
           futureVault,
           usdtMint(),
         ),
-        depositIx({
-          programId: programId(),
-          user: attacker.wallet.publicKey,
-          userTokenAccount: associatedTokenAddress(attacker.wallet.publicKey, usdtMint()),
-          vaultTokenAccount: attacker.vaultToken,
-          amount: 1n,
-        }),
+        oneUnitDeposit(attacker),
       ],
       [attacker.wallet],
     );
@@ -218,13 +223,7 @@ describe("the relay never helps a theft", () => {
     });
 
     const v = await walletWithVault(1_000_000n);
-    const unsignedUser = depositIx({
-      programId: programId(),
-      user: v.wallet.publicKey,
-      userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
-      vaultTokenAccount: v.vaultToken,
-      amount: 1n,
-    });
+    const unsignedUser = oneUnitDeposit(v);
     unsignedUser.keys[0]!.isSigner = false;
     const notSigned = await postJson("/vault/submit", { signedTransaction: await signed([unsignedUser], [stranger]) });
     expect(notSigned.status).toBe(403);
@@ -233,13 +232,7 @@ describe("the relay never helps a theft", () => {
     const withTransfer = await signed(
       [
         SystemProgram.transfer({ fromPubkey: v.wallet.publicKey, toPubkey: stranger.publicKey, lamports: 1_000 }),
-        depositIx({
-          programId: programId(),
-          user: v.wallet.publicKey,
-          userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
-          vaultTokenAccount: v.vaultToken,
-          amount: 1n,
-        }),
+        oneUnitDeposit(v),
       ],
       [v.wallet],
     );
