@@ -1,18 +1,17 @@
 /** One database transaction per batch: chain_transactions (dedup), history rows, request matching, cache, cursor. */
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { programErrorFromTransaction, type TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
 import { chunks } from "../lib/chunks.ts";
-import { hashIntentText, pickRequest } from "../vault/intent.ts";
-import { landingMoves } from "../vault/requests.ts";
+import { hashIntentText } from "../vault/intent.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
 import { type Phases, timed } from "./phases.ts";
+import { bindFailed, bindLanded, candidateRequests, type RequestRow, requestOf } from "./request-match.ts";
 import type { VaultState } from "./vault-state.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-type RequestRow = typeof transactions.$inferSelect;
 
 /** A history row as stored: its id, and whether it is a request the API built. */
 export interface StoredRow extends HistoryRow {
@@ -109,52 +108,6 @@ async function claimSignatures(tx: Tx, input: BatchInput): Promise<DecodedTx[]> 
   return input.decoded.filter((d) => claimed.has(d.tx.signature));
 }
 
-/**
- * The requests the batch's transactions may carry out, in one statement: those already bound to one of their
- * signatures (relayed), and unbound ones with one of their intents or exact messages.
- */
-async function candidateRequests(tx: Tx, fresh: DecodedTx[], intents: Map<string, string | null>) {
-  if (fresh.length === 0) return [];
-  const signatures = fresh.map((d) => d.tx.signature);
-  const wanted = [...new Set(fresh.map((d) => intents.get(d.tx.signature)).filter((i): i is string => !!i))];
-  const hashes = [...new Set(fresh.map((d) => d.tx.messageHash))];
-  const unbound = and(
-    isNull(transactions.signature),
-    isNull(transactions.slot),
-    or(
-      inArray(transactions.messageHash, hashes),
-      ...(wanted.length > 0 ? [inArray(transactions.intentHash, wanted)] : []),
-    ),
-  );
-  return tx
-    .select()
-    .from(transactions)
-    .where(and(sql`${transactions.origin} <> 'chain'`, or(inArray(transactions.signature, signatures), unbound)));
-}
-
-/**
- * The one request a landed transaction carries out: the request bound to its signature (the relay sent it), else
- * the unbound request with its intent chosen by intent.ts `pickRequest` (a wallet may have added compute-budget or
- * Lighthouse instructions, re-priced, or sent it itself). A request is taken by at most one transaction.
- */
-function requestOf(d: DecodedTx, intent: string | null, requests: RequestRow[], taken: Set<string>): RequestRow | null {
-  const { signature, messageHash } = d.tx;
-  const bound = requests.find((r) => r.signature === signature);
-  const chosen =
-    bound ??
-    pickRequest(
-      requests.filter(
-        (r) =>
-          r.signature === null &&
-          !taken.has(r.id) &&
-          (r.messageHash === messageHash || (intent !== null && r.intentHash === intent)),
-      ),
-      d.tx,
-    );
-  if (chosen) taken.add(chosen.id);
-  return chosen;
-}
-
 /** A history row waiting for the batch's multi-row insert, with the transaction it belongs to. */
 interface PendingRow {
   c: CommittedTx;
@@ -175,11 +128,11 @@ async function matchRequest(
   const at = rows.findIndex((r) => r.type === request.transactionType && r.owner === request.vaultOwner);
   if (at < 0) {
     // A request whose transaction emitted no matching event (e.g. an admin instruction) is still confirmed.
-    await confirmRequest(tx, request.id, c.decoded, null);
+    await bindLanded(tx, request.id, c.decoded, null);
     return rows;
   }
   const [row] = rows.splice(at, 1);
-  await confirmRequest(tx, request.id, c.decoded, row!);
+  await bindLanded(tx, request.id, c.decoded, row!);
   c.rows.push({ ...row!, id: request.id, requestId: request.id });
   return rows;
 }
@@ -223,34 +176,6 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
   };
 }
 
-/**
- * Binds a request to its landed transaction: signature, slot, the event's figures, and `confirmed` when the state
- * machine lets a landing move it (the chain overrules an earlier guess such as `expired`). A client's report of
- * this very signature becomes `verified`.
- */
-async function confirmRequest(tx: Tx, id: string, d: DecodedTx, row: HistoryRow | null): Promise<void> {
-  await tx
-    .update(transactions)
-    .set({
-      signature: d.tx.signature,
-      slot: d.tx.slot,
-      blockTime: d.tx.blockTime,
-      ...(row
-        ? { eventIndex: row.eventIndex, amount: row.amount, counterparty: row.counterparty, reason: row.reason }
-        : {}),
-      status: sql`case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end`,
-      ...verifiedClaim(d.tx.signature),
-      updatedAt: new Date(),
-    })
-    .where(eq(transactions.id, id));
-}
-
-function verifiedClaim(signature: string) {
-  return {
-    claimStatus: sql`case when ${transactions.claimedSignature} = ${signature} then 'verified' else ${transactions.claimStatus} end`,
-  };
-}
-
 /** A failed transaction: its request becomes `failed` with the program error; no event is applied. */
 async function storeFailure(
   tx: Tx,
@@ -265,20 +190,7 @@ async function storeFailure(
   };
   const requestIds = new Map<string, string>();
   if (request) {
-    await tx
-      .update(transactions)
-      .set({
-        signature: d.tx.signature,
-        slot: d.tx.slot,
-        blockTime: d.tx.blockTime,
-        status: sql`case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end`,
-        errorCode: error.code ?? null,
-        errorName: error.name,
-        errorMessage: error.message,
-        ...verifiedClaim(d.tx.signature),
-        updatedAt: new Date(),
-      })
-      .where(eq(transactions.id, request.id));
+    await bindFailed(tx, request.id, d, error);
     requestIds.set(request.vaultOwner, request.id);
   }
   const owners = new Set([...failedOwners(d, ownerOf), ...requestIds.keys()]);
