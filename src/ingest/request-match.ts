@@ -83,9 +83,12 @@ export async function bindLanded(tx: Tx, id: string, d: DecodedTx, row: HistoryR
     .where(eq(transactions.id, id));
 }
 
+/** A reported signature settles with the binding: verified when it is the bound one, else rejected (and why). */
 function verifiedClaim(signature: string) {
+  const other = sql`${transactions.claimStatus} = 'unverified' and ${transactions.claimedSignature} <> ${signature}`;
   return {
-    claimStatus: sql`case when ${transactions.claimedSignature} = ${signature} then 'verified' else ${transactions.claimStatus} end`,
+    claimStatus: sql`case when ${transactions.claimedSignature} = ${signature} then 'verified' when ${other} then 'rejected' else ${transactions.claimStatus} end`,
+    claimReason: sql`case when ${other} then ${`The request was carried out by another transaction, ${signature}`} else ${transactions.claimReason} end`,
   };
 }
 

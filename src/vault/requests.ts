@@ -198,6 +198,7 @@ type MutableFields = Partial<
     | "blockhash"
     | "lastValidBlockHeight"
     | "claimStatus"
+    | "claimReason"
   >
 >;
 

@@ -118,10 +118,18 @@ async function matchOpenRequest(services: Services, tx: RelayCandidate): Promise
 async function bindRelayed(services: Services, row: TransactionRow, tx: RelayCandidate): Promise<TransactionRow> {
   const { db } = services.db();
   const sameBlockhash = row.blockhash === tx.recentBlockhash;
+  const reportedOther = row.claimStatus === "unverified" && row.claimedSignature !== tx.signature;
   const fields = {
     signature: tx.signature,
     blockhash: tx.recentBlockhash,
     lastValidBlockHeight: sameBlockhash ? row.lastValidBlockHeight : null,
+    // A signature reported earlier is not this request's any more: the relay bound the one it sent.
+    ...(reportedOther
+      ? {
+          claimStatus: "rejected" as const,
+          claimReason: `The request was relayed as another transaction, ${tx.signature}`,
+        }
+      : {}),
   };
   try {
     const moved = await applyRequestEvent(db, row, { kind: "sent" }, fields);

@@ -106,6 +106,24 @@ describe("real wallets", () => {
     expect(rejected).toMatchObject({ status: "pending", signature: null });
     expect((rejected.reportedSignature as { reason: string }).reason).toMatch(/vault instructions/);
   });
+  it("settles an earlier report when the request is relayed as another transaction", async () => {
+    const o = await owner(5_000_000n);
+    const request = await build("/vault/deposit", { userPubkey: o.userPubkey, amount: 1_000_000 });
+    const reported = signatureOf(walletSign(request.unsignedTransaction, { computeUnitPrice: 1 }, o.wallet));
+    expect(
+      (await postJson("/vault/submit", { signature: reported, transactionId: request.transactionId })).status,
+    ).toBe(202);
+    const signed = walletSign(request.unsignedTransaction, {}, o.wallet);
+    const res = await postJson("/vault/submit", { signedTransaction: signed, transactionId: request.transactionId });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({
+      signature: signatureOf(signed),
+      reportedSignature: { signature: reported, status: "rejected" },
+    });
+    expect(await waitForStatus(request.transactionId, "confirmed", "finalized")).toMatchObject({
+      signature: signatureOf(signed),
+    });
+  });
 });
 
 describe("the chain overrules a guess", () => {
