@@ -32,7 +32,7 @@ export interface Config {
   computeUnitMarginPercent: number;
   /** API keys with their scopes (secret `API_KEYS`). */
   apiKeys: ApiKey[];
-  /** Build lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
+  /** Build and relay lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
   allowUnlistedAuthorities: boolean;
   /** Milliseconds between two passes of the ingestion Durable Object's alarm loop. */
   ingestIntervalMs: number;

@@ -66,7 +66,7 @@ export async function relaySigned(
   const target = given ?? (await matchOpenRequest(services, candidate));
   await sendAccepted(services, candidate.wire);
   const row = target ? await bindRelayed(services, target, candidate) : await insertRelayed(services, candidate, state);
-  await trackInHub(env, row.vaultOwner, {
+  await trackInHub(services, env, row.vaultOwner, {
     transactionId: row.id,
     wire: toBase64(candidate.wire),
     lastSentAt: Date.now(),
@@ -189,7 +189,11 @@ export async function trackSignature(services: Services, env: Bindings, signatur
     .set({ claimedSignature: signature, claimStatus: "unverified", claimReason: null, updatedAt: sql`now()` })
     .where(and(eq(transactions.id, row.id), isNull(transactions.signature)))
     .returning();
-  await trackInHub(env, row.vaultOwner, { transactionId: row.id, lastSentAt: Date.now(), trackedSince: Date.now() });
+  await trackInHub(services, env, row.vaultOwner, {
+    transactionId: row.id,
+    lastSentAt: Date.now(),
+    trackedSince: Date.now(),
+  });
   return requestView(claimed ?? (await findRequest(db, row.id)) ?? row);
 }
 
@@ -199,14 +203,25 @@ function belongsElsewhere(id: string): AppError {
 
 /**
  * Hands a request to the owner's hub, which follows it on its alarm. The body is always read: an unread response
- * keeps the subrequest open and pins the hub awake. A refusal is not the client's error (the transaction is already
- * sent and GET /transactions/:id reads through to the chain), so it only reports false.
+ * keeps the subrequest open and pins the hub awake. A refusal or an unreachable hub is not the client's error (the
+ * transaction is already sent, GET /transactions/:id reads through to the chain and ingestion binds it), so it only
+ * reports false.
  */
-async function trackInHub(env: Bindings, owner: string, entry: Record<string, unknown>): Promise<boolean> {
-  const res = await ownerHub(env, owner).fetch("https://owner-hub/track", {
-    method: "POST",
-    body: JSON.stringify(entry),
-  });
-  await res.body?.cancel();
-  return res.ok;
+async function trackInHub(
+  services: Services,
+  env: Bindings,
+  owner: string,
+  entry: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    const res = await ownerHub(env, owner).fetch("https://owner-hub/track", {
+      method: "POST",
+      body: JSON.stringify(entry),
+    });
+    await res.body?.cancel();
+    return res.ok;
+  } catch (err) {
+    services.log.warn("owner hub unreachable; the request is followed by status reads and ingestion", { error: err });
+    return false;
+  }
 }
