@@ -45,7 +45,7 @@ export interface Config {
   computeUnitMarginPercent: number;
   /** API keys with their scopes (secret `API_KEYS`). */
   apiKeys: ApiKey[];
-  /** Build lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
+  /** Build and relay lock/unlock/transfer for authorities missing from the on-chain authorized list (default: refuse). */
   allowUnlistedAuthorities: boolean;
   /** Seconds one aggregated alert (unauthorized callers, self-transfers) counts occurrences before a new one opens. */
   alertAggregationWindowSec: number;
@@ -219,18 +219,35 @@ const schema = z.object({
 /** Every variable the Worker reads (the README documents each). */
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
-/** `name:scope:key` entries separated by commas; keys must be at least 24 characters. */
+const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Printable ASCII without the separators `,` and `:` and without spaces: a key the format can carry whole. */
+const KEY_VALUE = /^[\x21-\x2b\x2d-\x39\x3b-\x7e]{24,256}$/;
+
+/**
+ * `name:scope:key` entries separated by commas. Anything the format cannot carry unambiguously is refused rather
+ * than read as something else (a key containing `:` or `,` used to be cut silently): names are 1-64 of
+ * `A-Za-z0-9_.-`, scopes `service` or `admin`, keys 24-256 printable characters without `:`, `,` or spaces; names
+ * and keys are unique. Problems name the entry's position, never its text (the text holds the key).
+ */
 function parseApiKeys(value: string, ctx: z.RefinementCtx): ApiKey[] {
   const keys: ApiKey[] = [];
-  for (const entry of value
+  const entries = value
     .split(",")
     .map((e) => e.trim())
-    .filter(Boolean)) {
-    const [name, scope, key] = entry.split(":");
-    if (!name || (scope !== "service" && scope !== "admin") || !key || key.length < 24) {
-      ctx.addIssue({ code: "custom", message: "entries must be name:service|admin:key with keys of 24+ characters" });
-      return [];
-    }
+    .filter(Boolean);
+  const problem = (n: number, what: string) => {
+    ctx.addIssue({ code: "custom", message: `entry ${n} ${what} (expected name:service|admin:key)` });
+    return [];
+  };
+  for (const [i, entry] of entries.entries()) {
+    const parts = entry.split(":");
+    if (parts.length !== 3) return problem(i + 1, "does not have exactly three ':'-separated parts");
+    const [name, scope, key] = parts as [string, string, string];
+    if (!KEY_NAME.test(name)) return problem(i + 1, "has a name that is not 1-64 of A-Z a-z 0-9 _ . -");
+    if (scope !== "service" && scope !== "admin") return problem(i + 1, "has a scope other than service or admin");
+    if (!KEY_VALUE.test(key)) return problem(i + 1, "has a key that is not 24-256 printable characters");
+    if (keys.some((k) => k.name === name)) return problem(i + 1, "repeats a name used by an earlier entry");
+    if (keys.some((k) => k.key === key)) return problem(i + 1, "repeats a key used by an earlier entry");
     keys.push({ name, scope, key });
   }
   return keys;

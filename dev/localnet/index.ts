@@ -19,6 +19,7 @@ import { initializeVaultAuthorityIx } from "../../src/chain/program/index.ts";
 import { Chain } from "./engine.ts";
 import { TOKEN_PROGRAM } from "./ledger.ts";
 import { describeProfile, PROFILES, type Profile } from "./profile.ts";
+import { createLighthouseProgram } from "./program/lighthouse.ts";
 import { createPositionManager, POSITION_MANAGER_PROGRAM_IDS } from "./program/position-manager.ts";
 import { createVaultProgram } from "./program/vault.ts";
 import { PubSub } from "./pubsub.ts";
@@ -149,6 +150,8 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
   placeMint(chain, usdtMint, mintAuthority.publicKey);
   chain.registerModel(createVaultProgram(programId));
   for (const id of POSITION_MANAGER_PROGRAM_IDS) chain.registerModel(createPositionManager(id, programId));
+  // Wallets (Phantom, Solflare) add Lighthouse assertions to what they sign: the stand-in lets tests do the same.
+  chain.registerModel(createLighthouseProgram());
   if (opts.initializeAuthority !== false) initializeAuthority(chain, programId, admin);
 
   const front = newFront(opts.profile ?? PROFILES.ideal);

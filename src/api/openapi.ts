@@ -29,6 +29,7 @@ const BODY: ErrorCode[] = [
   "PAYLOAD_TOO_LARGE",
   "IDEMPOTENCY_KEY_INVALID",
   "IDEMPOTENCY_KEY_REUSED",
+  "IDEMPOTENCY_KEY_IN_PROGRESS",
 ];
 const BUILD: ErrorCode[] = [...BODY, "INVALID_PUBKEY", "INVALID_AMOUNT", "INSUFFICIENT_SOL", "TRANSACTION_FAILED"];
 const PRIVILEGED: ErrorCode[] = [...BUILD, "UNAUTHORIZED", "FORBIDDEN", "VAULT_AUTHORITY_MISSING"];
@@ -100,7 +101,8 @@ const routes: DocumentedRoute[] = [
   {
     method: "post",
     path: "/vault/submit",
-    summary: "Relay a signed vault transaction (or register a signature) and follow it to a final status",
+    summary:
+      "Relay a signed vault transaction under the builders' policy (or report the signature of one the wallet sent: accepted unverified, bound once the chain proves it is the request's) and follow it to a final status",
     tag: "relay",
     body: submitBody,
     success: 202,
@@ -109,6 +111,8 @@ const routes: DocumentedRoute[] = [
       "INVALID_TRANSACTION",
       "INVALID_SIGNATURE",
       "PROGRAM_NOT_ALLOWED",
+      "INSTRUCTION_NOT_ALLOWED",
+      "AUTHORITY_NOT_AUTHORIZED",
       "TRANSACTION_FAILED",
       "BLOCKHASH_EXPIRED",
       "TRANSACTION_NOT_FOUND",

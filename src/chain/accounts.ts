@@ -101,3 +101,17 @@ export function decodeMint(account: RawAccount | null): MintAccount | null {
   const view = new DataView(account.data.buffer, account.data.byteOffset, account.data.byteLength);
   return { supply: view.getBigUint64(36, true), decimals: account.data[44]! };
 }
+
+/** Decodes an account only when `programId` owns it and it decodes; anything else reads as absent. */
+export function decodeOwned<T>(
+  account: RawAccount | null | undefined,
+  programId: PublicKey,
+  decode: (data: Uint8Array) => T,
+): T | null {
+  if (!account?.owner.equals(programId)) return null;
+  try {
+    return decode(account.data);
+  } catch {
+    return null;
+  }
+}

@@ -24,3 +24,12 @@ const TRANSIENT_MESSAGES = [
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT/,
   /^fetch failed/i,
 ];
+
+/** Whether an error is a unique-constraint violation (SQLSTATE 23505), looking through wrapped errors. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -15,6 +15,7 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import { REQUEST_STATUSES, type RequestStatus } from "../vault/request-state.ts";
 import { bigNumeric, u64 } from "./types.ts";
 
 /** Values of `transactions.transaction_type`. */
@@ -33,16 +34,29 @@ export const TRANSACTION_TYPES = [
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
-/** Values of `transactions.status`: pending → submitted → confirmed → finalized, or failed / expired. */
-export const TRANSACTION_STATUSES = ["pending", "submitted", "confirmed", "finalized", "failed", "expired"] as const;
-export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+/** Values of `transactions.status`: the request state machine's statuses (src/vault/request-state.ts). */
+export const TRANSACTION_STATUSES = REQUEST_STATUSES;
+export type TransactionStatus = RequestStatus;
+
+/**
+ * Where a `transactions` row comes from: `build` (an API builder made it), `relay` (the relay received a vault
+ * transaction the API did not build) or `chain` (ingestion saw an event no request claimed). Requests are the first
+ * two; one signature belongs to at most one of them.
+ */
+export const TRANSACTION_ORIGINS = ["build", "relay", "chain"] as const;
+export type TransactionOrigin = (typeof TRANSACTION_ORIGINS)[number];
+
+/** A signature a client reported for a request (`{signature, transactionId}`): checked against the chain. */
+export const CLAIM_STATUSES = ["unverified", "verified", "rejected"] as const;
+export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export const VAULT_STATUSES = ["active", "paused", "closed"] as const;
 export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
 export const ALERT_STATUSES = ["open", "acknowledged", "resolved"] as const;
 
-const inList = (column: string, values: readonly string[]) =>
-  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(", ")})`);
+const inListText = (column: string, values: readonly string[]) =>
+  `${column} in (${values.map((v) => `'${v}'`).join(", ")})`;
+const inList = (column: string, values: readonly string[]) => sql.raw(inListText(column, values));
 const u64Bounds = (column: string) => `${column} >= 0 and ${column} <= 18446744073709551615`;
 const u64Range = (column: string) => sql.raw(u64Bounds(column));
 const timestamps = {
@@ -102,9 +116,19 @@ export const transactions = pgTable(
     signature: varchar("signature", { length: 128 }),
     /** Position of the event in its transaction; with signature and type, the key that stops double counting. */
     eventIndex: integer("event_index"),
-    status: varchar("status", { length: 20 }).notNull().default("pending"),
-    /** Hex sha256 of the built message: a transaction later seen on chain with this message is this request. */
+    status: varchar("status", { length: 20 }).$type<RequestStatus>().notNull().default("pending"),
+    origin: varchar("origin", { length: 16 }).$type<TransactionOrigin>().notNull().default("chain"),
+    /** Hex sha256 of the built message (the transaction exactly as built). */
     messageHash: varchar("message_hash", { length: 64 }),
+    /** Hex sha256 of the request's vault instructions (src/vault/intent.ts): what a matching transaction must run. */
+    intentHash: varchar("intent_hash", { length: 64 }),
+    /** The signature a client reported for this request, until the chain proves or disproves it. */
+    claimedSignature: varchar("claimed_signature", { length: 128 }),
+    claimStatus: varchar("claim_status", { length: 16 }).$type<ClaimStatus>(),
+    /** Why the last reported signature was not bound to this request. */
+    claimReason: text("claim_reason"),
+    /** Name of the API key that built a privileged request (never the key). */
+    apiKeyName: varchar("api_key_name", { length: 64 }),
     blockhash: varchar("blockhash", { length: 64 }),
     lastValidBlockHeight: bigint("last_valid_block_height", { mode: "bigint" }),
     slot: bigint("slot", { mode: "bigint" }),
@@ -120,6 +144,11 @@ export const transactions = pgTable(
   (t) => [
     check("transactions_type_valid", inList("transaction_type", TRANSACTION_TYPES)),
     check("transactions_status_valid", inList("status", TRANSACTION_STATUSES)),
+    check("transactions_origin_valid", inList("origin", TRANSACTION_ORIGINS)),
+    check(
+      "transactions_claim_status_valid",
+      sql.raw(`claim_status is null or ${inListText("claim_status", CLAIM_STATUSES)}`),
+    ),
     check("transactions_amount_range", sql.raw(`amount is null or (${u64Bounds("amount")})`)),
     uniqueIndex("transactions_event_key")
       .on(t.signature, t.eventIndex, t.transactionType)
@@ -129,6 +158,12 @@ export const transactions = pgTable(
       .where(sql`message_hash is not null`),
     index("transactions_owner_history").on(t.vaultOwner, t.createdAt.desc(), t.id.desc()),
     index("transactions_signature").on(t.signature),
+    // One signature belongs to at most one request (event rows of one transaction share its signature).
+    uniqueIndex("transactions_request_signature_key")
+      .on(t.signature)
+      .where(sql`origin <> 'chain' and signature is not null`),
+    // Requests not yet bound to a transaction, by intent: what ingestion and the relay match a transaction to.
+    index("transactions_unbound_intent").on(t.intentHash).where(sql`signature is null and intent_hash is not null`),
     index("transactions_open_status").on(t.status).where(sql`status in ('pending', 'submitted', 'confirmed')`),
   ],
 );
@@ -217,6 +252,8 @@ export const alerts = pgTable(
     /** The latest occurrence folded into this alert. */
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    /** Name of the API key that acknowledged the alert (never the key). */
+    acknowledgedBy: varchar("acknowledged_by", { length: 64 }),
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
   },
   (t) => [
@@ -296,16 +333,23 @@ export const alertDeliveries = pgTable(
 );
 
 /** Stored responses for `Idempotency-Key`: the same key and body replays the response; another body is refused. */
+
+/**
+ * `Idempotency-Key`s, per scope (route + owner, or route + API key name), kept 24 hours: a row without
+ * `completed_at` is a request in flight (a second one with the same key gets 409); a completed row replays its
+ * response for the same body and refuses another body.
+ */
 export const idempotencyKeys = pgTable(
   "idempotency_keys",
   {
-    scope: varchar("scope", { length: 64 }).notNull(),
+    scope: varchar("scope", { length: 128 }).notNull(),
     key: varchar("key", { length: 128 }).notNull(),
     requestHash: varchar("request_hash", { length: 64 }).notNull(),
-    statusCode: integer("status_code").notNull(),
+    statusCode: integer("status_code"),
     // Text, not jsonb: the body holds u64 literals that a JSON.parse round trip would round.
-    response: text("response").notNull(),
+    response: text("response"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_keys_time").on(t.createdAt)],
 );
@@ -387,4 +431,29 @@ export const ingestGaps = pgTable(
     backfilledAt: timestamp("backfilled_at", { withTimezone: true }),
   },
   (t) => [index("ingest_gaps_open").on(t.stream, t.slot).where(sql`backfilled_at is null`)],
+);
+
+/**
+ * What each API key did: every privileged build (and its refusal) and every alert acknowledgement, by the key's
+ * name (never the key). Read by `GET /monitor/audit`.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    apiKeyName: varchar("api_key_name", { length: 64 }).notNull(),
+    /** The operation, e.g. `vault.lock`, `admin.pause`, `alert.ack`. */
+    action: varchar("action", { length: 48 }).notNull(),
+    /** `ok`, or the error code the request was refused with. */
+    outcome: varchar("outcome", { length: 48 }).notNull(),
+    transactionId: uuid("transaction_id"),
+    alertId: bigint("alert_id", { mode: "bigint" }),
+    requestId: varchar("request_id", { length: 64 }),
+    details: jsonb("details"),
+  },
+  (t) => [
+    index("audit_log_time").on(t.at.desc(), t.id.desc()),
+    index("audit_log_key_time").on(t.apiKeyName, t.at.desc()),
+  ],
 );

@@ -2,7 +2,7 @@
 import { PublicKey } from "@solana/web3.js";
 import { fromBase64 } from "../chain/accounts.ts";
 import type { RpcError, RpcRequest, SolanaRpc } from "../chain/rpc.ts";
-import { base58Decode } from "../lib/base58.ts";
+import { base58Decode, base58Encode } from "../lib/base58.ts";
 import { messageHash } from "../vault/assemble.ts";
 
 /** One entry of getSignaturesForAddress. */
@@ -32,6 +32,8 @@ export interface ChainTx {
   logs: string[];
   /** Hex sha256 of the message bytes: matches `transactions.message_hash` of a request the API built. */
   messageHash: string;
+  /** The message's recent blockhash (base58): request matching prefers a request built with it (vault/intent.ts). */
+  recentBlockhash: string;
   instructions: ExecutedInstruction[];
 }
 
@@ -147,7 +149,7 @@ export function isChainTx(f: Fetched): f is ChainTx {
 /** Parses the wire bytes (base64 encoding) and the meta into a ChainTx. */
 export async function toChainTx(signature: string, raw: RpcTransaction): Promise<ChainTx> {
   const wire = fromBase64(raw.transaction[0]);
-  const { message, keys, compiled } = parseWire(wire);
+  const { message, keys, compiled, recentBlockhash } = parseWire(wire);
   const loaded = raw.meta?.loadedAddresses;
   const allKeys = [...keys, ...(loaded?.writable ?? []).map(pk), ...(loaded?.readonly ?? []).map(pk)];
   const instructions: ExecutedInstruction[] = [];
@@ -177,6 +179,7 @@ export async function toChainTx(signature: string, raw: RpcTransaction): Promise
     err: raw.meta?.err ?? null,
     logs: raw.meta?.logMessages ?? [],
     messageHash: await messageHash(message),
+    recentBlockhash,
     instructions,
   };
 }
@@ -192,7 +195,12 @@ interface CompiledIx {
 }
 
 /** Splits a wire transaction (legacy or v0) into its message bytes, static keys and compiled instructions. */
-function parseWire(wire: Uint8Array): { message: Uint8Array; keys: PublicKey[]; compiled: CompiledIx[] } {
+function parseWire(wire: Uint8Array): {
+  message: Uint8Array;
+  keys: PublicKey[];
+  compiled: CompiledIx[];
+  recentBlockhash: string;
+} {
   const r = { pos: 0 };
   const sigCount = shortVec(wire, r);
   r.pos += 64 * sigCount;
@@ -206,7 +214,8 @@ function parseWire(wire: Uint8Array): { message: Uint8Array; keys: PublicKey[]; 
     keys.push(new PublicKey(wire.subarray(r.pos, r.pos + 32)));
     r.pos += 32;
   }
-  r.pos += 32; // recent blockhash
+  const recentBlockhash = base58Encode(wire.subarray(r.pos, r.pos + 32));
+  r.pos += 32;
   const ixCount = shortVec(wire, r);
   const compiled: CompiledIx[] = [];
   for (let i = 0; i < ixCount; i++) {
@@ -218,7 +227,7 @@ function parseWire(wire: Uint8Array): { message: Uint8Array; keys: PublicKey[]; 
     compiled.push({ programIdIndex, accounts, data: wire.slice(r.pos, r.pos + len) });
     r.pos += len;
   }
-  return { message, keys, compiled };
+  return { message, keys, compiled, recentBlockhash };
 }
 
 /** Reads a compact-u16 ("shortvec") length. */

@@ -7,6 +7,7 @@ import {
   parseProgramEvents,
 } from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
+import { intentText } from "../vault/intent.ts";
 import type { ChainTx } from "./chain-tx.ts";
 
 /** A transaction with its vault events (none when it failed: its logs describe rolled-back work) and instructions. */
@@ -18,6 +19,8 @@ export interface DecodedTx {
   instructions: DecodedVaultInstruction[];
   /** Vault PDAs the events touch (their accounts are read to refresh the cache and resolve transfer owners). */
   vaults: string[];
+  /** Its top-level vault instructions as intent text (vault/intent.ts): which request it may carry out. */
+  intent: string | null;
 }
 
 /** A `transactions` row derived from the chain, before request matching. */
@@ -50,7 +53,11 @@ export function decodeTx(tx: ChainTx, programId: PublicKey): DecodedTx {
       vaults.add(event.data.vault.toBase58());
     }
   }
-  return { tx, events, instructions, vaults: [...vaults] };
+  const intent = intentText(
+    tx.instructions.filter((ix) => !ix.inner),
+    programId,
+  );
+  return { tx, events, instructions, vaults: [...vaults], intent };
 }
 
 /**

@@ -1,8 +1,9 @@
 /** The finalization pass: confirmed program transactions become finalized once the cluster says so. */
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { chainTransactions, transactions } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
+import { landingMoves } from "../vault/requests.ts";
 import { publishAll } from "./notify.ts";
 
 interface SignatureStatus {
@@ -42,12 +43,8 @@ export async function finalizePass(env: Bindings, services: Services, limit = 25
     await tx
       .update(transactions)
       .set({ status: "finalized", updatedAt: new Date() })
-      .where(
-        and(
-          inArray(transactions.signature, sigs),
-          sql`${transactions.status} in ('pending', 'submitted', 'confirmed')`,
-        ),
-      );
+      // The state machine's rule (request-state.ts): confirmed → finalized, and any unlanded guess is overruled.
+      .where(and(inArray(transactions.signature, sigs), landingMoves("finalized")));
     return tx
       .select()
       .from(transactions)

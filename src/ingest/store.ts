@@ -1,16 +1,17 @@
 /** One database transaction per batch: chain_transactions (dedup), history rows, request matching, cache, cursor. */
-import { inArray, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { programErrorFromTransaction, type TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
 import { chunks } from "../lib/chunks.ts";
+import { hashIntentText } from "../vault/intent.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
 import { type Phases, timed } from "./phases.ts";
+import { bindFailed, bindLanded, candidateRequests, type RequestRow, requestOf } from "./request-match.ts";
 import type { VaultState } from "./vault-state.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-type RequestRow = typeof transactions.$inferSelect;
 
 /** A history row as stored: its id, and whether it is a request the API built. */
 export interface StoredRow extends HistoryRow {
@@ -52,32 +53,25 @@ const ROWS_PER_INSERT = 1_000;
  */
 export async function commitBatch(db: Database, input: BatchInput): Promise<BatchResult> {
   const { phases } = input;
+  const intents = new Map<string, string | null>();
+  for (const d of input.decoded) intents.set(d.tx.signature, await hashIntentText(d.intent));
   return db.transaction(async (tx) => {
     const began = Date.now();
     const fresh = await timed(phases, "commit.claim", () => claimSignatures(tx, input));
     const ownerOf = (vault: string) => input.states.get(vault)?.owner ?? null;
-    const requests = await timed(phases, "commit.requests", () =>
-      requestsByHash(
-        tx,
-        fresh.map((d) => d.tx.messageHash),
-      ),
-    );
-    const byHash = new Map<string, RequestRow[]>();
-    for (const r of requests) {
-      if (!r.messageHash) continue;
-      byHash.set(r.messageHash, [...(byHash.get(r.messageHash) ?? []), r]);
-    }
+    const requests = await timed(phases, "commit.requests", () => candidateRequests(tx, fresh, intents));
+    const taken = new Set<string>();
     const committed: CommittedTx[] = [];
     const toInsert: PendingRow[] = [];
     for (const d of fresh) {
-      const matching = byHash.get(d.tx.messageHash) ?? [];
+      const request = requestOf(d, intents.get(d.tx.signature) ?? null, requests, taken);
       if (d.tx.err) {
-        committed.push(await storeFailure(tx, d, matching, ownerOf));
+        committed.push(await storeFailure(tx, d, request, ownerOf));
         continue;
       }
       const c: CommittedTx = { decoded: d, rows: [], failure: null };
       committed.push(c);
-      for (const row of await matchRequests(tx, c, historyRows(d, ownerOf), matching)) toInsert.push({ c, row });
+      for (const row of await matchRequest(tx, c, historyRows(d, ownerOf), request)) toInsert.push({ c, row });
     }
     await timed(phases, "commit.history", () => insertRows(tx, toInsert));
     for (const c of committed) c.rows.sort((a, b) => a.eventIndex - b.eventIndex);
@@ -114,14 +108,6 @@ async function claimSignatures(tx: Tx, input: BatchInput): Promise<DecodedTx[]> 
   return input.decoded.filter((d) => claimed.has(d.tx.signature));
 }
 
-async function requestsByHash(tx: Tx, hashes: string[]): Promise<RequestRow[]> {
-  if (hashes.length === 0) return [];
-  return tx
-    .select()
-    .from(transactions)
-    .where(inArray(transactions.messageHash, [...new Set(hashes)]));
-}
-
 /** A history row waiting for the batch's multi-row insert, with the transaction it belongs to. */
 interface PendingRow {
   c: CommittedTx;
@@ -129,32 +115,26 @@ interface PendingRow {
 }
 
 /**
- * Matches a successful transaction's rows to the requests the API built for its message. A request becomes the
- * row of the matching event (same type), so the history holds one row per event, not a request and an event row.
- * Returns the rows no request claimed (to be inserted).
+ * Makes the request (if any) the row of the matching event (same type and owner), so the history holds one row per
+ * event, not a request and an event row. Returns the rows no request claimed (to be inserted).
  */
-async function matchRequests(
+async function matchRequest(
   tx: Tx,
   c: CommittedTx,
   rows: HistoryRow[],
-  requests: RequestRow[],
+  request: RequestRow | null,
 ): Promise<HistoryRow[]> {
-  const d = c.decoded;
-  const unused = [...requests];
-  const toInsert: HistoryRow[] = [];
-  for (const row of rows) {
-    const at = unused.findIndex((r) => r.transactionType === row.type && r.vaultOwner === row.owner);
-    if (at < 0) {
-      toInsert.push(row);
-      continue;
-    }
-    const [request] = unused.splice(at, 1);
-    await confirmRequest(tx, request!.id, d, row);
-    c.rows.push({ ...row, id: request!.id, requestId: request!.id });
+  if (!request) return rows;
+  const at = rows.findIndex((r) => r.type === request.transactionType && r.owner === request.vaultOwner);
+  if (at < 0) {
+    // A request whose transaction emitted no matching event (e.g. an admin instruction) is still confirmed.
+    await bindLanded(tx, request.id, c.decoded, null);
+    return rows;
   }
-  // A request whose message emitted no matching event (e.g. an admin instruction) is still confirmed.
-  for (const request of unused) await confirmRequest(tx, request.id, d, null);
-  return toInsert;
+  const [row] = rows.splice(at, 1);
+  await bindLanded(tx, request.id, c.decoded, row!);
+  c.rows.push({ ...row!, id: request.id, requestId: request.id });
+  return rows;
 }
 
 /** Inserts the batch's unclaimed history rows in multi-row statements and records each stored row on its transaction. */
@@ -187,7 +167,7 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
     amount: r.amount,
     signature: d.tx.signature,
     eventIndex: r.eventIndex,
-    status: "confirmed",
+    status: "confirmed" as const,
     slot: d.tx.slot,
     blockTime: d.tx.blockTime,
     counterparty: r.counterparty,
@@ -196,27 +176,11 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
   };
 }
 
-async function confirmRequest(tx: Tx, id: string, d: DecodedTx, row: HistoryRow | null): Promise<void> {
-  await tx
-    .update(transactions)
-    .set({
-      signature: d.tx.signature,
-      slot: d.tx.slot,
-      blockTime: d.tx.blockTime,
-      ...(row
-        ? { eventIndex: row.eventIndex, amount: row.amount, counterparty: row.counterparty, reason: row.reason }
-        : {}),
-      status: sql`case when ${transactions.status} in ('pending', 'submitted', 'expired') then 'confirmed' else ${transactions.status} end`,
-      updatedAt: new Date(),
-    })
-    .where(sql`${transactions.id} = ${id}`);
-}
-
-/** A failed transaction: the matching requests become `failed` with the program error; no event is applied. */
+/** A failed transaction: its request becomes `failed` with the program error; no event is applied. */
 async function storeFailure(
   tx: Tx,
   d: DecodedTx,
-  requests: RequestRow[],
+  request: RequestRow | null,
   ownerOf: (vault: string) => string | null,
 ): Promise<CommittedTx> {
   const error = programErrorFromTransaction(d.tx.err, d.tx.logs) ?? {
@@ -225,21 +189,9 @@ async function storeFailure(
     message: JSON.stringify(d.tx.err),
   };
   const requestIds = new Map<string, string>();
-  for (const r of requests) {
-    await tx
-      .update(transactions)
-      .set({
-        signature: d.tx.signature,
-        slot: d.tx.slot,
-        blockTime: d.tx.blockTime,
-        status: sql`case when ${transactions.status} in ('pending', 'submitted', 'confirmed', 'expired') then 'failed' else ${transactions.status} end`,
-        errorCode: error.code ?? null,
-        errorName: error.name,
-        errorMessage: error.message,
-        updatedAt: new Date(),
-      })
-      .where(sql`${transactions.id} = ${r.id}`);
-    requestIds.set(r.vaultOwner, r.id);
+  if (request) {
+    await bindFailed(tx, request.id, d, error);
+    requestIds.set(request.vaultOwner, request.id);
   }
   const owners = new Set([...failedOwners(d, ownerOf), ...requestIds.keys()]);
   return { decoded: d, rows: [], failure: { ...error, owners: [...owners], requestIds } };

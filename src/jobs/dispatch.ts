@@ -2,6 +2,7 @@ import type { Bindings } from "../env.ts";
 import { ingestJob } from "../ingest/job.ts";
 import { alertDeliveryJob } from "../monitor/delivery/job.ts";
 import { backgroundServices } from "../realtime/services.ts";
+import { idempotencyPurgeJob } from "./idempotency-purge.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { programSafetyJob } from "./program-safety.ts";
 import { reconciliationJob } from "./reconciliation.ts";
@@ -16,7 +17,14 @@ export type { Job } from "./types.ts";
 /** Cron expression (exactly as in wrangler.toml `[triggers] crons`) → the jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Job[]> = {
   // programSafetyJob runs its probe only when due (on start, then daily): most ticks it reads one row.
-  "* * * * *": [ingestJob, reconciliationJob, programSafetyJob, schedulerBackstopJob, alertDeliveryJob],
+  "* * * * *": [
+    ingestJob,
+    reconciliationJob,
+    programSafetyJob,
+    schedulerBackstopJob,
+    alertDeliveryJob,
+    idempotencyPurgeJob,
+  ],
   "*/5 * * * *": [tvlJob],
 };
 

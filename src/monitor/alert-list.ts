@@ -44,6 +44,7 @@ export function alertView(a: AlertRow) {
     createdAt: a.createdAt.toISOString(),
     lastSeenAt: a.lastSeenAt.toISOString(),
     acknowledgedAt: a.acknowledgedAt?.toISOString() ?? null,
+    acknowledgedBy: a.acknowledgedBy,
     resolvedAt: a.resolvedAt?.toISOString() ?? null,
   };
 }

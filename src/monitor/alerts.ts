@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
-import { alertEvents, alerts } from "../db/schema.ts";
+import { alertEvents, alerts, auditLog } from "../db/schema.ts";
 
 export type AlertSeverity = "info" | "warning" | "critical";
 
@@ -139,17 +139,32 @@ export type AlertRow = typeof alerts.$inferSelect;
 export type AckResult = { ok: true; alert: AlertRow } | { ok: false; reason: "not_found" | "resolved" };
 
 /**
- * Acknowledges an open alert (it keeps deduplicating until resolved); acknowledging twice changes nothing. The
- * `acknowledged` outbox event commits with it (PagerDuty stops paging, Slack hears who is on it).
+ * Acknowledges an open alert (it keeps deduplicating until resolved) on behalf of the API key named `by`, which is
+ * stored on the alert and in the audit trail in the same database transaction, with the `acknowledged` outbox event
+ * (PagerDuty stops paging, Slack hears who is on it); acknowledging twice changes nothing.
  */
-export async function acknowledgeAlert(db: Database, id: bigint): Promise<AckResult> {
+export async function acknowledgeAlert(
+  db: Database,
+  id: bigint,
+  by: { apiKeyName: string; requestId: string | null },
+): Promise<AckResult> {
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(alerts)
-      .set({ status: "acknowledged", acknowledgedAt: new Date() })
+      .set({ status: "acknowledged", acknowledgedAt: new Date(), acknowledgedBy: by.apiKeyName })
       .where(and(eq(alerts.id, id), eq(alerts.status, "open")))
       .returning();
-    if (row) await tx.insert(alertEvents).values({ alertId: row.id, event: "acknowledged" }).onConflictDoNothing();
+    if (row) {
+      await tx.insert(auditLog).values({
+        apiKeyName: by.apiKeyName,
+        action: "alert.ack",
+        outcome: "ok",
+        alertId: id,
+        requestId: by.requestId,
+        details: { kind: row.kind, severity: row.severity, owner: row.owner },
+      });
+      await tx.insert(alertEvents).values({ alertId: row.id, event: "acknowledged" }).onConflictDoNothing();
+    }
     return row;
   });
   if (updated) {

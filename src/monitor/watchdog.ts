@@ -3,12 +3,11 @@
  * callers and self-transfers are counted per cause and window (caller-alerts.ts); the other alerts are raised once
  * per cause (dedup key). Each is pushed as `alert` to the affected owners.
  */
-import { getAccounts } from "../chain/accounts.ts";
-import { decodeVaultAuthority, findVaultAuthorityAddress } from "../chain/program/index.ts";
 import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import type { BatchResult } from "../ingest/store.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
+import { readAuthorizedSet } from "../vault/authorization.ts";
 import { type AlertInput, raiseAlert, resolveAlerts } from "./alerts.ts";
 import { callerCauses, raiseCauses } from "./caller-alerts.ts";
 
@@ -25,7 +24,7 @@ export async function watchBatch(
   result: BatchResult,
   byOwner: Map<string, OwnerEvent[]>,
 ): Promise<number> {
-  const causes = await callerCauses(result, () => authorizedList(services));
+  const causes = await callerCauses(result, () => readAuthorizedSet(services.rpc, services.config.programId));
   const candidates = [...eventAlerts(result), ...(await tokenShortfalls(services, result))];
   if (candidates.length === 0 && causes.length === 0) return 0;
   const { db } = services.db();
@@ -79,15 +78,6 @@ function eventAlerts(result: BatchResult): Candidate[] {
     });
   }
   return out;
-}
-
-/** The on-chain authorized list (empty when the VaultAuthority is missing). */
-async function authorizedList(services: Services): Promise<Set<string>> {
-  const [address] = findVaultAuthorityAddress(services.config.programId);
-  const { accounts } = await getAccounts(services.rpc, [address]);
-  const account = accounts[0];
-  if (!account?.owner.equals(services.config.programId)) return new Set();
-  return new Set(decodeVaultAuthority(account.data).authorizedPrograms.map((k) => k.toBase58()));
 }
 
 /**

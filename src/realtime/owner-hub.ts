@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env.ts";
+import { kickIngestor } from "../ingest/ingestor.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { reportOpenSockets } from "../monitor/metrics/collector.ts";
@@ -116,7 +117,10 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
   override async alarm(): Promise<void> {
     const services = backgroundServices(this.env, { durableObject: "VaultOwnerHub", id: this.ctx.id.toString() });
     try {
-      const remaining = await relayTick(this.ctx.storage, services, Date.now(), (events) => this.publish(events));
+      const remaining = await relayTick(this.ctx.storage, services, Date.now(), {
+        announce: (events) => this.publish(events),
+        kickIngestor: () => kickIngestor(this.env),
+      });
       if (remaining > 0) await this.scheduleAlarm(Date.now() + REBROADCAST_INTERVAL_MS);
     } finally {
       await services.close();

@@ -1,20 +1,28 @@
 import { fromBase64 } from "../chain/accounts.ts";
-import type { TransactionStatus } from "../db/schema.ts";
 import type { Services } from "../env.ts";
-import { refreshRequestStatus, TERMINAL } from "../vault/lifecycle.ts";
+import { refreshRequestStatus } from "../vault/lifecycle.ts";
 import { sendRaw } from "../vault/relay.ts";
-import { findRequest } from "../vault/requests.ts";
+import { isSettled } from "../vault/request-state.ts";
+import { findRequest, type TransactionRow } from "../vault/requests.ts";
 import type { OwnerEvent } from "./publish.ts";
 
 /** A request the owner's Durable Object follows until it is finalized, failed or expired. */
 export interface TrackedRequest {
   transactionId: string;
-  /** Signed wire transaction (base64) to rebroadcast; absent when the client only posted the signature. */
+  /** Signed wire transaction (base64) to rebroadcast; absent when the client only reported the signature. */
   wire?: string;
   lastSentAt: number;
+  /** When tracking began (entries stored before this field existed count from their next tick). */
+  trackedSince?: number;
 }
 
 export const REBROADCAST_INTERVAL_MS = 2_000;
+/**
+ * A backstop, not the rule: expiry from the transaction's blockhash ends every entry within ~1–2 minutes, and a
+ * confirmed one is finalized by ingestion's finalizer anyway. Past this an entry is dropped whatever the RPC says,
+ * so no entry (e.g. one whose RPC calls keep failing) is followed forever.
+ */
+export const MAX_TRACKING_MS = 15 * 60_000;
 const TRACK_PREFIX = "track:";
 
 /** Storage key of a tracked request. */
@@ -23,30 +31,36 @@ export function trackKey(transactionId: string): string {
 }
 
 /**
- * One pass over the tracked requests: refresh each status from the chain, drop the finished ones, and resend the
- * ones still unconfirmed (a validator may drop a transaction; resending the same signed bytes is safe, the chain
+ * One pass over the tracked requests: refresh each from the chain (lifecycle.ts), drop the settled ones, and resend
+ * the ones still submitted (a validator may drop a transaction; resending the same signed bytes is safe, the chain
  * executes a signature once). Returns how many are still tracked.
  */
 export async function relayTick(
   storage: DurableObjectStorage,
   services: Services,
   now: number,
-  announce?: (events: OwnerEvent[]) => Promise<unknown>,
+  hooks: { announce?: (events: OwnerEvent[]) => Promise<unknown>; kickIngestor?: () => Promise<void> } = {},
 ): Promise<number> {
   const tracked = await storage.list<TrackedRequest>({ prefix: TRACK_PREFIX });
-  const { db } = services.db();
   let remaining = 0;
-  for (const [key, entry] of tracked) {
+  for (const [key, stored] of tracked) {
+    let entry = stored;
+    if (entry.trackedSince === undefined) {
+      entry = { ...entry, trackedSince: now };
+      await storage.put(key, entry);
+    }
+    const since = entry.trackedSince ?? now;
     try {
-      const row = await findRequest(db, entry.transactionId);
+      const row = await findRequest(services.db().db, entry.transactionId);
       if (!row) {
         await storage.delete(key);
         continue;
       }
-      const fresh = await refreshRequestStatus(services, db, row);
-      if (TERMINAL.includes(fresh.status as TransactionStatus)) {
+      const fresh = await refreshRequestStatus(services, row, { kickIngestor: hooks.kickIngestor });
+      if (isSettled(fresh.status) || now - since > MAX_TRACKING_MS) {
         // Expiry is only known here (an expired transaction never reaches the chain, so ingestion never sees it).
-        if (fresh.status === "expired" && row.status !== "expired") await announce?.([expiredEvent(fresh)]);
+        if (fresh.status === "expired" && row.status !== "expired") await hooks.announce?.([expiredEvent(fresh)]);
+        if (!isSettled(fresh.status)) services.log.warn("tracking given up", { transactionId: row.id });
         await storage.delete(key);
         continue;
       }
@@ -58,15 +72,16 @@ export async function relayTick(
         await storage.put(key, { ...entry, lastSentAt: now });
       }
     } catch (err) {
-      // RPC or database trouble: keep the entry and try again on the next alarm.
-      remaining++;
+      // RPC or database trouble: keep the entry (within the backstop) and try again on the next alarm.
+      if (now - since > MAX_TRACKING_MS) await storage.delete(key);
+      else remaining++;
       services.log.warn("relay tracking failed; will retry", { transactionId: entry.transactionId, error: err });
     }
   }
   return remaining;
 }
 
-function expiredEvent(row: { id: string; vaultOwner: string; transactionType: string }): OwnerEvent {
+function expiredEvent(row: TransactionRow): OwnerEvent {
   return {
     event: "transaction_expired",
     data: { transactionId: row.id, owner: row.vaultOwner, type: row.transactionType, status: "expired" },

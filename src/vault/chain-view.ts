@@ -1,6 +1,7 @@
 import type { PublicKey } from "@solana/web3.js";
 import {
   decodeMint,
+  decodeOwned,
   decodeTokenAccount,
   getAccounts,
   type MintAccount,
@@ -76,14 +77,4 @@ export async function readVaultChainView(rpc: SolanaRpc, config: Config, owner: 
     authority: decodeOwned(authorityAccount ?? null, config.programId, decodeVaultAuthority),
     mint: decodeMint(mintAccount ?? null),
   };
-}
-
-/** Decodes an account only when the program owns it; anything else reads as absent. */
-function decodeOwned<T>(account: RawAccount | null, programId: PublicKey, decode: (data: Uint8Array) => T): T | null {
-  if (!account?.owner.equals(programId)) return null;
-  try {
-    return decode(account.data);
-  } catch {
-    return null;
-  }
 }

@@ -3,7 +3,6 @@ import { AppError } from "../api/errors.ts";
 import { getAccounts } from "../chain/accounts.ts";
 import {
   addAuthorizedProgramIx,
-  decodeVaultAuthority,
   findVaultAuthorityAddress,
   initializeVaultAuthorityIx,
   lockCollateralIx,
@@ -17,6 +16,7 @@ import {
 } from "../chain/program/index.ts";
 import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
+import { authorizedSet, decodeAuthorityAccount, isAuthorizedCaller } from "./authorization.ts";
 import { readVaultChainView, type VaultChainView } from "./chain-view.ts";
 import type { PlannedOperation } from "./user-operations.ts";
 
@@ -26,11 +26,8 @@ const AUTHORITY_SIZE = 374;
 async function signerAndAuthority(services: Services, signer: PublicKey) {
   const [authorityAddress] = findVaultAuthorityAddress(services.config.programId);
   const { accounts } = await getAccounts(services.rpc, [signer, authorityAddress]);
-  const authorityAccount = accounts[1];
-  const authority = authorityAccount?.owner.equals(services.config.programId)
-    ? decodeVaultAuthority(authorityAccount.data)
-    : null;
-  return { lamports: accounts[0]?.lamports ?? 0n, authority, authorityExists: authorityAccount != null };
+  const authority = decodeAuthorityAccount(accounts[1], services.config.programId);
+  return { lamports: accounts[0]?.lamports ?? 0n, authority, authorityExists: accounts[1] != null };
 }
 
 /**
@@ -40,7 +37,8 @@ async function signerAndAuthority(services: Services, signer: PublicKey) {
 function assertAuthorized(services: Services, authority: VaultAuthority | null, signer: PublicKey): VaultAuthority {
   if (!authority) throw new AppError("VAULT_AUTHORITY_MISSING", "The program's VaultAuthority is not initialized");
   if (authority.isPaused) throw new AppError("PROGRAM_PAUSED", "The vault program is paused by its admin");
-  const listed = authority.authorizedPrograms.some((p) => p.equals(signer));
+  // The builder emits a top-level instruction: no program invokes the vault program, so the signer alone counts.
+  const listed = isAuthorizedCaller(authorizedSet(authority), { authority: signer.toBase58(), invoker: null });
   if (!listed && !services.config.allowUnlistedAuthorities) {
     throw new AppError(
       "AUTHORITY_NOT_AUTHORIZED",

@@ -1,55 +1,128 @@
+/**
+ * The relay's view of a signed transaction: decoded exactly (nothing before, after or around the message), every
+ * required signature verified, every instruction decoded. What may be relayed is decided by relay-policy.ts.
+ */
 import { ed25519 } from "@noble/curves/ed25519";
 import { type PublicKey, VersionedTransaction } from "@solana/web3.js";
 import { AppError } from "../api/errors.ts";
 import { fromBase64, toBase64 } from "../chain/accounts.ts";
-import {
-  ASSOCIATED_TOKEN_PROGRAM_ID,
-  COMPUTE_BUDGET_PROGRAM_ID,
-  type DecodedVaultInstruction,
-  decodeVaultInstruction,
-} from "../chain/program/index.ts";
+import { RpcError } from "../chain/rpc.ts";
 import type { TransactionType } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { base58Encode } from "../lib/base58.ts";
 import { messageHash } from "./assemble.ts";
-import { simulationFailure } from "./fees.ts";
+import { intentHash } from "./intent.ts";
 
-/** A signed transaction that passed the relay's checks. */
-export interface VettedTransaction {
+/** One instruction of the message, with its accounts' flags as the message sets them. */
+export interface MessageInstruction {
+  index: number;
+  programId: PublicKey;
+  accounts: Array<{ pubkey: PublicKey; isSigner: boolean; isWritable: boolean }>;
+  data: Uint8Array;
+}
+
+/** A signed transaction decoded and signature-checked (not yet judged by the policy). */
+export interface DecodedSignedTransaction {
   wire: Uint8Array;
+  /** The first signature (the transaction's id), base58. */
   signature: string;
   messageHash: string;
+  /** Hex sha256 of the vault instructions (intent.ts); null when there is none. */
+  intentHash: string | null;
+  recentBlockhash: string;
   feePayer: PublicKey;
-  vaultInstructions: DecodedVaultInstruction[];
-  /** Owner and type of the request this transaction carries out (from its first vault instruction). */
-  owner: PublicKey;
-  type: TransactionType;
-  amount: bigint | null;
+  instructions: MessageInstruction[];
 }
 
 const MAX_WIRE_BYTES = 1232;
 
 /**
- * Decodes and vets a signed transaction: every required signature present and valid (ed25519 over the message),
- * and only this program's instructions, with compute-budget and associated-token-account instructions at most
- * (never an open relay).
+ * Decodes a base64 wire transaction and checks it the way a validator's front does: canonical bytes (no trailing
+ * or missing bytes), a sane header, unique account keys, in-range indexes, no address lookup tables (not relayed),
+ * one valid ed25519 signature per required signer.
  */
-export function vetSignedTransaction(base64: string, programId: PublicKey): VettedTransaction {
-  let wire: Uint8Array;
-  let tx: VersionedTransaction;
-  try {
-    wire = fromBase64(base64);
-    if (wire.length > MAX_WIRE_BYTES) throw new Error("too large");
-    tx = VersionedTransaction.deserialize(wire);
-  } catch {
-    throw new AppError("INVALID_TRANSACTION", "signedTransaction is not a base64-encoded Solana transaction");
-  }
+export async function decodeSignedTransaction(base64: string, programId: PublicKey): Promise<DecodedSignedTransaction> {
+  const wire = parseWire(base64);
+  const tx = deserialize(wire);
   const message = tx.message;
   if (message.addressTableLookups.length > 0) {
     throw new AppError("INVALID_TRANSACTION", "Transactions using address lookup tables are not relayed");
   }
+  const keys = message.staticAccountKeys;
+  sanitize(tx, keys);
   const messageBytes = message.serialize();
-  const signers = message.staticAccountKeys.slice(0, message.header.numRequiredSignatures);
+  verifySignatures(tx, keys, messageBytes);
+  const instructions: MessageInstruction[] = message.compiledInstructions.map((ix, index) => ({
+    index,
+    programId: keys[ix.programIdIndex]!,
+    accounts: ix.accountKeyIndexes.map((i) => ({
+      pubkey: keys[i]!,
+      isSigner: message.isAccountSigner(i),
+      isWritable: message.isAccountWritable(i),
+    })),
+    data: ix.data,
+  }));
+  return {
+    wire,
+    signature: base58Encode(tx.signatures[0]!),
+    messageHash: await messageHash(messageBytes),
+    intentHash: await intentHash(
+      instructions.map((ix) => ({ ...ix, accounts: ix.accounts.map((a) => a.pubkey) })),
+      programId,
+    ),
+    recentBlockhash: message.recentBlockhash,
+    feePayer: keys[0]!,
+    instructions,
+  };
+}
+
+function parseWire(base64: string): Uint8Array {
+  try {
+    const wire = fromBase64(base64);
+    if (wire.length > 0 && wire.length <= MAX_WIRE_BYTES) return wire;
+  } catch {
+    // Not base64: refused below.
+  }
+  throw new AppError("INVALID_TRANSACTION", "signedTransaction is not a base64-encoded Solana transaction");
+}
+
+function deserialize(wire: Uint8Array): VersionedTransaction {
+  let tx: VersionedTransaction;
+  try {
+    tx = VersionedTransaction.deserialize(wire);
+  } catch {
+    throw new AppError("INVALID_TRANSACTION", "signedTransaction is not a base64-encoded Solana transaction");
+  }
+  // web3.js ignores bytes after the message; a validator would not read them either. Refused rather than relayed.
+  let again: Uint8Array;
+  try {
+    again = tx.serialize();
+  } catch {
+    throw new AppError("INVALID_TRANSACTION", "The transaction does not re-encode (malformed message)");
+  }
+  if (again.length !== wire.length || again.some((b, i) => b !== wire[i])) {
+    throw new AppError("INVALID_TRANSACTION", "The transaction has bytes outside its signatures and message");
+  }
+  return tx;
+}
+
+/** The checks a validator's sanitize step makes (so a malformed message is a 400, never a node error or a crash). */
+function sanitize(tx: VersionedTransaction, keys: PublicKey[]): void {
+  const { header, compiledInstructions } = tx.message;
+  const bad = (why: string) => new AppError("INVALID_TRANSACTION", `Malformed message: ${why}`);
+  if (header.numRequiredSignatures < 1) throw bad("no signer");
+  if (header.numReadonlySignedAccounts >= header.numRequiredSignatures) throw bad("the fee payer must be writable");
+  if (header.numRequiredSignatures + header.numReadonlyUnsignedAccounts > keys.length) throw bad("header overflow");
+  if (new Set(keys.map((k) => k.toBase58())).size !== keys.length) throw bad("an account key appears twice");
+  if (compiledInstructions.length === 0) throw bad("no instruction");
+  for (const ix of compiledInstructions) {
+    if (ix.programIdIndex === 0 || ix.programIdIndex >= keys.length) throw bad("program index out of range");
+    if (ix.accountKeyIndexes.some((i) => i >= keys.length)) throw bad("account index out of range");
+  }
+}
+
+function verifySignatures(tx: VersionedTransaction, keys: PublicKey[], messageBytes: Uint8Array): void {
+  const signers = keys.slice(0, tx.message.header.numRequiredSignatures);
   if (tx.signatures.length !== signers.length) {
     throw new AppError("INVALID_SIGNATURE", "The number of signatures does not match the message's signers");
   }
@@ -58,91 +131,32 @@ export function vetSignedTransaction(base64: string, programId: PublicKey): Vett
     if (sig.every((b) => b === 0)) {
       throw new AppError("INVALID_SIGNATURE", `Missing signature for ${key.toBase58()}`, { signer: key.toBase58() });
     }
-    if (!ed25519.verify(sig, messageBytes, key.toBytes())) {
+    let valid = false;
+    try {
+      valid = ed25519.verify(sig, messageBytes, key.toBytes());
+    } catch {
+      // A malformed point or signature is simply not a valid signature.
+    }
+    if (!valid) {
       throw new AppError("INVALID_SIGNATURE", `Invalid signature for ${key.toBase58()}`, { signer: key.toBase58() });
     }
   });
-  const keys = message.staticAccountKeys;
-  const vaultInstructions: DecodedVaultInstruction[] = [];
-  for (const ix of message.compiledInstructions) {
-    const program = keys[ix.programIdIndex]!;
-    if (program.equals(COMPUTE_BUDGET_PROGRAM_ID) || program.equals(ASSOCIATED_TOKEN_PROGRAM_ID)) continue;
-    if (!program.equals(programId)) {
-      throw new AppError(
-        "PROGRAM_NOT_ALLOWED",
-        `Only transactions for the vault program are relayed; found ${program.toBase58()}`,
-        {
-          program: program.toBase58(),
-        },
-      );
-    }
-    const decoded = decodeVaultInstruction(
-      ix.data,
-      ix.accountKeyIndexes.map((i) => keys[i]!),
-    );
-    if (!decoded) throw new AppError("INVALID_TRANSACTION", "A vault instruction could not be decoded");
-    vaultInstructions.push(decoded);
-  }
-  const first = vaultInstructions[0];
-  if (!first) throw new AppError("PROGRAM_NOT_ALLOWED", "The transaction has no vault program instruction");
-  const { owner, type, amount } = describe(first);
-  return {
-    wire,
-    signature: base58Encode(tx.signatures[0]!),
-    messageHash: "",
-    feePayer: keys[0]!,
-    vaultInstructions,
-    owner,
-    type,
-    amount,
-  };
 }
 
-/** Fills in the message hash (async: WebCrypto). */
-export async function withMessageHash(vetted: VettedTransaction): Promise<VettedTransaction> {
-  const tx = VersionedTransaction.deserialize(vetted.wire);
-  return { ...vetted, messageHash: await messageHash(tx.message.serialize()) };
-}
+/** The request type a vault instruction stands for. */
+export const REQUEST_TYPE: Record<string, TransactionType> = {
+  initializeVault: "initialize",
+  deposit: "deposit",
+  withdraw: "withdrawal",
+  lockCollateral: "lock",
+  unlockCollateral: "unlock",
+  transferCollateral: "transfer_out",
+};
 
-/** The owner, request type and amount a vault instruction stands for. */
-function describe(ix: DecodedVaultInstruction): { owner: PublicKey; type: TransactionType; amount: bigint | null } {
-  const accounts = ix.accounts as Record<string, PublicKey>;
-  const args = (ix.args ?? {}) as { amount?: bigint };
-  switch (ix.name) {
-    case "initializeVault":
-      return { owner: accounts.user!, type: "initialize", amount: null };
-    case "deposit":
-      return { owner: accounts.user!, type: "deposit", amount: args.amount ?? null };
-    case "withdraw":
-      return { owner: accounts.user!, type: "withdrawal", amount: args.amount ?? null };
-    case "lockCollateral":
-      return { owner: accounts.vault!, type: "lock", amount: args.amount ?? null };
-    case "unlockCollateral":
-      return { owner: accounts.vault!, type: "unlock", amount: args.amount ?? null };
-    case "transferCollateral":
-      return { owner: accounts.fromVault!, type: "transfer_out", amount: args.amount ?? null };
-    case "initializeVaultAuthority":
-      return { owner: accounts.admin!, type: "initialize_authority", amount: null };
-    case "addAuthorizedProgram":
-      return { owner: accounts.admin!, type: "add_authorized_program", amount: null };
-    case "removeAuthorizedProgram":
-      return { owner: accounts.admin!, type: "remove_authorized_program", amount: null };
-    case "setPaused":
-      return { owner: accounts.admin!, type: "set_paused", amount: null };
-  }
-}
-
-/** Simulates with signature verification; a failure is answered at once with the program error's name and code. */
-export async function simulateSigned(services: Services, wire: Uint8Array): Promise<void> {
-  const { value } = await services.rpc.call<{ value: { err: unknown; logs: string[] | null } }>("simulateTransaction", [
-    toBase64(wire),
-    { encoding: "base64", sigVerify: true, commitment: "confirmed" },
-  ]);
-  if (!value.err) return;
-  if (value.err === "BlockhashNotFound") {
-    throw new AppError("BLOCKHASH_EXPIRED", "The transaction's blockhash has expired; build and sign a new one");
-  }
-  throw simulationFailure(value.err, value.logs ?? []);
+/** A simulation's answer, as the relay reads it. */
+export interface SimulationOutcome {
+  err: unknown;
+  logs: string[];
 }
 
 /** Sends without preflight (the relay simulated already) and without the node's own retries (we rebroadcast). */
@@ -151,4 +165,22 @@ export async function sendRaw(services: Services, wire: Uint8Array): Promise<str
     toBase64(wire),
     { encoding: "base64", skipPreflight: true, maxRetries: 0 },
   ]);
+}
+
+/**
+ * Sends a transaction the relay accepted. The node's refusal (e.g. it has just seen the same transaction land) is
+ * the client's answer, as a coded 422 — nothing has been recorded yet.
+ */
+export async function sendAccepted(services: Services, wire: Uint8Array): Promise<string> {
+  try {
+    return await sendRaw(services, wire);
+  } catch (err) {
+    if (!(err instanceof RpcError)) throw err;
+    if (/blockhash not found/i.test(err.message)) {
+      throw new AppError("BLOCKHASH_EXPIRED", "The transaction's blockhash has expired; build and sign a new one");
+    }
+    throw new AppError("TRANSACTION_FAILED", `The node refused the transaction: ${err.message}`, {
+      rpcCode: err.code,
+    });
+  }
 }

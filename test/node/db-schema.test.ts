@@ -37,6 +37,7 @@ describe("migrations", () => {
       "alert_deliveries",
       "alert_events",
       "alerts",
+      "audit_log",
       "balance_snapshots",
       "chain_transactions",
       "cursors",

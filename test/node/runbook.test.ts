@@ -23,7 +23,9 @@ function raisedKinds(): string[] {
 describe("the runbook", () => {
   it("says what each alert kind the code raises means and what to do", () => {
     const kinds = raisedKinds();
-    expect(kinds).toEqual(expect.arrayContaining(["unauthorized_caller", "low_balance", "program_paused", "ingest_gap"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["unauthorized_caller", "low_balance", "program_paused", "ingest_gap"]),
+    );
     for (const kind of kinds) expect(runbook, kind).toMatch(new RegExp(`^### .*\`${kind}\``, "m"));
   });
 

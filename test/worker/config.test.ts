@@ -45,4 +45,38 @@ describe("configuration", () => {
     expect(body.error?.code).toBe("CONFIG_INVALID");
     expect(body.error?.message).toContain("LOW_BALANCE_THRESHOLD");
   });
+
+  it("refuses API_KEYS entries it cannot read whole, naming the variable and never the key", () => {
+    const good = "ops:admin:k3y-0123456789abcdefghijklmnop";
+    const unreadable = [
+      // A key containing ':' used to be cut at it silently (the key then was only its first part).
+      "exchange:service:part-one-0123456789abcdef:part-two",
+      "exchange:service:short",
+      "exchange:owner:key-0123456789abcdefghijklmnop",
+      "ex change:service:key-0123456789abcdefghijklmnop",
+      "exchange:service:key with spaces 0123456789abc",
+      `${good},ops:service:another-key-0123456789abcdef`,
+      `${good},other:admin:k3y-0123456789abcdefghijklmnop`,
+    ];
+    for (const value of unreadable) {
+      try {
+        loadConfig({ ...env, API_KEYS: value });
+        expect.unreachable(value);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).variables).toEqual(["API_KEYS"]);
+        // Nothing of any entry's key part (everything after its scope) appears in the message.
+        for (const entry of value.split(",")) {
+          const secret = entry.trim().split(":").slice(2).join(":");
+          for (const piece of secret.split(/[\s:]/).filter((p) => p.length >= 5)) {
+            expect((err as ConfigError).message).not.toContain(piece);
+          }
+        }
+      }
+    }
+    expect(loadConfig({ ...env, API_KEYS: ` ${good} , svc.1:service:s3rv1ce-key-0123456789abcdef ` }).apiKeys).toEqual([
+      { name: "ops", scope: "admin", key: "k3y-0123456789abcdefghijklmnop" },
+      { name: "svc.1", scope: "service", key: "s3rv1ce-key-0123456789abcdef" },
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { decodeCollateralVault, findVaultAddress } from "../../src/chain/program/index.ts";
 import { fundedWallet, rpc } from "./chain.ts";
-import { buildSignRelay } from "./flow.ts";
+import { buildSignRelay, buildSignSend } from "./flow.ts";
 import { postJson } from "./helpers.ts";
 
 const SERVICE = { "x-api-key": "service-key-0123456789abcdef" };
@@ -54,7 +54,8 @@ describe("privileged builders", () => {
       ADMIN,
     );
     expect(notAdmin.status).toBe(403);
-    await buildSignRelay(
+    // The relay sends no admin instruction: the operator sends it and reports the signature.
+    await buildSignSend(
       "/admin/authority/programs/add",
       { adminPubkey: admin.publicKey.toBase58(), programId: engine.publicKey.toBase58() },
       [admin],

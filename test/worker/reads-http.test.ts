@@ -57,8 +57,9 @@ async function seedOwner() {
     const [deposit] = await db
       .insert(transactions)
       .values([
-        { vaultOwner: owner, transactionType: "deposit", amount: U64_MAX, status: "finalized" },
-        { vaultOwner: owner, transactionType: "lock", amount: U64_MAX - 5n, status: "confirmed" },
+        // Landed rows carry their slot (a privileged row without one is an unsigned request, kept out of history).
+        { vaultOwner: owner, transactionType: "deposit", amount: U64_MAX, status: "finalized", slot: 41n },
+        { vaultOwner: owner, transactionType: "lock", amount: U64_MAX - 5n, status: "confirmed", slot: 42n },
       ])
       .returning({ id: transactions.id });
     await db.insert(balanceSnapshots).values({

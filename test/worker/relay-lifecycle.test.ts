@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { base58Encode } from "../../src/lib/base58.ts";
 import { fundedWallet, localnetControl, rpc, signBase64 } from "./chain.ts";
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
-import { postJson } from "./helpers.ts";
+import { call, postJson } from "./helpers.ts";
 import { openSocket } from "./ingest-support.ts";
 
 async function vaultOwner(deposit: bigint): Promise<Keypair> {
@@ -15,7 +15,7 @@ async function vaultOwner(deposit: bigint): Promise<Keypair> {
 }
 
 describe("relay and transaction lifecycle", () => {
-  it("answers a program failure at once with the error's name and code, and records the request as failed", async () => {
+  it("answers a program failure at once with the error's name and code, and leaves the request as it was", async () => {
     const wallet = await vaultOwner(50_000_000n);
     const userPubkey = wallet.publicKey.toBase58();
     const first = await build("/vault/withdraw", { userPubkey, amount: 40_000_000 });
@@ -32,8 +32,9 @@ describe("relay and transaction lifecycle", () => {
     expect(res.status).toBe(422);
     expect(res.body.error?.code).toBe("TRANSACTION_FAILED");
     expect(res.body.error?.details).toMatchObject({ programError: "InsufficientBalance", programErrorCode: 12010 });
-    const status = await waitForStatus(second.transactionId, "failed");
-    expect(status.error).toMatchObject({ code: 12010, name: "InsufficientBalance" });
+    // A refused relay writes nothing: the request is still the unsigned one it was (the chain never saw it).
+    const { body } = await call(`/transactions/${second.transactionId}`);
+    expect(body.data).toMatchObject({ status: "pending", signature: null, reportedSignature: null });
   });
 
   it("follows a transaction the client sent straight to the chain once it posts the signature, up to finalized", async () => {
@@ -46,8 +47,14 @@ describe("relay and transaction lifecycle", () => {
     ]);
     const res = await postJson("/vault/submit", { signature, transactionId: data.transactionId });
     expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ status: "pending", reportedSignature: { signature, status: "unverified" } });
     const done = await waitForStatus(data.transactionId, "finalized");
-    expect(done).toMatchObject({ signature, status: "finalized", amount: 7000000 });
+    expect(done).toMatchObject({
+      signature,
+      status: "finalized",
+      amount: 7000000,
+      reportedSignature: { signature, status: "verified", reason: null },
+    });
   });
 
   it("marks requests whose blockhash expires as expired, and tells the owner's socket about a tracked one", async () => {
@@ -73,7 +80,9 @@ describe("relay and transaction lifecycle", () => {
       type: "initialize",
       status: "expired",
     });
-    expect((await waitForStatus(lost.transactionId, "expired")).signature).toBe(signature);
+    // The reported signature never landed: it stays an unverified report, never bound to the request.
+    const expired = await waitForStatus(lost.transactionId, "expired");
+    expect(expired).toMatchObject({ signature: null, reportedSignature: { signature, status: "unverified" } });
     socket.ws.close(1000, "done");
   });
 

@@ -141,7 +141,7 @@ describe("idempotency", () => {
     expect(again.body).toEqual(first.body);
     const other = await postJson(
       "/vault/initialize",
-      { userPubkey: Keypair.generate().publicKey.toBase58() },
+      { userPubkey, priorityFee: { computeUnitPrice: 7 } },
       { "idempotency-key": key },
     );
     expect(other.status).toBe(422);

@@ -1,11 +1,13 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { TRANSFER_REASONS } from "../../chain/program/index.ts";
 import type { AppEnv } from "../../env.ts";
 import { planAdmin, planLockOrUnlock, planTransfer } from "../../vault/privileged-operations.ts";
+import { recordRefusedBuild } from "../../vault/requests.ts";
 import type { PlannedOperation } from "../../vault/user-operations.ts";
 import { requireScope } from "../auth.ts";
-import { idempotent } from "../idempotency.ts";
+import { AppError } from "../errors.ts";
+import { idempotencyScope, idempotent } from "../idempotency.ts";
 import { amountSchema, priorityFeeSchema, pubkeySchema, readJsonBody, validate } from "../validation.ts";
 import { buildAndRecord } from "./vault-build.ts";
 
@@ -35,22 +37,61 @@ export const pauseBody = z.strictObject({
   priorityFee: priorityFeeSchema,
 });
 
-/** One privileged build: parse, plan, price, record — under Idempotency-Key, scoped to the API key. */
+/**
+ * One privileged build: parse, plan, price, record — under Idempotency-Key, scoped to the API key — with an audit
+ * entry naming the key (for the build, in the same database transaction as its request; for a refusal, with its
+ * code).
+ */
 function builder<S extends z.ZodType>(
   route: string,
   schema: S,
   plan: (services: AppEnv["Variables"]["services"], body: z.output<S>) => Promise<PlannedOperation>,
 ) {
-  return async (c: import("hono").Context<AppEnv>) => {
+  return async (c: Context<AppEnv>) => {
     const { text, value } = await readJsonBody(c);
     const body = validate(schema, value);
-    return idempotent(c, `${route}:${c.get("apiKeyName")}`, text, async () => {
+    const apiKeyName = c.get("apiKeyName")!;
+    return idempotent(c, idempotencyScope(route, `key:${apiKeyName}`), text, async () => {
       const services = c.get("services");
+      const audit = { apiKeyName, action: route, requestId: c.get("requestId") ?? null };
       const priority = (body as { priorityFee?: z.output<typeof priorityFeeSchema> }).priorityFee;
-      return { status: 200, data: await buildAndRecord(services, await plan(services, body), priority) };
+      try {
+        return { status: 200, data: await buildAndRecord(services, await plan(services, body), priority, audit) };
+      } catch (err) {
+        if (err instanceof AppError) {
+          await recordRefusedBuild(services.db().db, audit, err.code, auditedBody(value)).catch((e) =>
+            services.log.error("audit entry not written", { action: route, error: e }),
+          );
+        }
+        throw err;
+      }
     });
   };
 }
+
+/** What an audit entry keeps of a refused request: its public fields (keys, amount, flags; never headers). */
+function auditedBody(value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof value !== "object" || value === null) return { request: out };
+  for (const [k, v] of Object.entries(value)) {
+    if (AUDITED_FIELDS.has(k) && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
+      out[k] = typeof v === "string" ? v.slice(0, 64) : v;
+    }
+  }
+  return { request: out };
+}
+
+const AUDITED_FIELDS = new Set([
+  "authorityPubkey",
+  "userPubkey",
+  "fromOwner",
+  "toOwner",
+  "amount",
+  "reason",
+  "adminPubkey",
+  "programId",
+  "paused",
+]);
 
 /** Unsigned builders for the exchange's services (`service` scope) and operators (`admin` scope). */
 export const privileged = new Hono<AppEnv>()

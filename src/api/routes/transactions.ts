@@ -1,13 +1,15 @@
+import { VersionedTransaction } from "@solana/web3.js";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { TransactionStatus } from "../../db/schema.ts";
+import { fromBase64 } from "../../chain/accounts.ts";
 import type { AppEnv } from "../../env.ts";
-import { refreshRequestStatus, requestView, TERMINAL } from "../../vault/lifecycle.ts";
+import { kickIngestor } from "../../ingest/ingestor.ts";
+import { needsRefresh, refreshRequestStatus, requestView } from "../../vault/lifecycle.ts";
 import { findRequest } from "../../vault/requests.ts";
 import { relaySigned, trackSignature } from "../../vault/submit.ts";
 import { ok } from "../envelope.ts";
 import { AppError } from "../errors.ts";
-import { idempotent } from "../idempotency.ts";
+import { idempotencyScope, idempotent } from "../idempotency.ts";
 import { readJsonBody, validate } from "../validation.ts";
 
 const uuid = z.uuid({ error: "must be a transaction id (UUID)" });
@@ -42,12 +44,26 @@ export const submitBody = z
     }
   });
 
+/**
+ * Whose submission it is, for the Idempotency-Key scope: the fee payer of a signed transaction (the first account of
+ * its message; an unreadable one is refused by the relay anyway), or the request a signature is reported for.
+ */
+function submitSubject(body: z.output<typeof submitBody>): string {
+  if (body.transactionId && body.signature) return body.transactionId;
+  try {
+    const bytes = fromBase64(body.signedTransaction ?? "");
+    return VersionedTransaction.deserialize(bytes).message.staticAccountKeys[0]?.toBase58() ?? "unreadable";
+  } catch {
+    return "unreadable";
+  }
+}
+
 /** POST /vault/submit (relay) and GET /transactions/:id (status). */
 export const transactionRoutes = new Hono<AppEnv>()
   .post("/vault/submit", async (c) => {
     const { text, value } = await readJsonBody(c);
     const body = validate(submitBody, value);
-    return idempotent(c, "vault.submit", text, async () => {
+    return idempotent(c, idempotencyScope("vault.submit", submitSubject(body)), text, async () => {
       const services = c.get("services");
       const data = body.signedTransaction
         ? await relaySigned(services, c.env, body.signedTransaction, body.transactionId)
@@ -64,11 +80,13 @@ export const transactionRoutes = new Hono<AppEnv>()
     const row = await findRequest(services.reads(), id);
     if (!row) throw new AppError("TRANSACTION_NOT_FOUND", `No transaction ${id}`);
     // A settled request is served from its row (one HTTP round trip, no pool).
-    if (TERMINAL.includes(row.status as TransactionStatus)) return ok(c, requestView(row));
+    if (!needsRefresh(row)) return ok(c, requestView(row));
     // Read-through: a status read also asks the chain, so it is current even between the tracker's alarms.
-    const fresh = await refreshRequestStatus(services, services.db().db, row).catch((err) => {
-      services.log.warn("status refresh failed; serving stored status", { error: err });
-      return row;
-    });
+    const fresh = await refreshRequestStatus(services, row, { kickIngestor: () => kickIngestor(c.env) }).catch(
+      (err) => {
+        services.log.warn("status refresh failed; serving stored status", { error: err });
+        return row;
+      },
+    );
     return ok(c, requestView(fresh));
   });

@@ -3,9 +3,9 @@ import { z } from "zod";
 import type { AppEnv, Services } from "../../env.ts";
 import { assembleTransaction } from "../../vault/assemble.ts";
 import type { PriorityFeeOptions } from "../../vault/fees.ts";
-import { recordBuiltRequest } from "../../vault/requests.ts";
+import { type BuildAudit, recordBuiltRequest } from "../../vault/requests.ts";
 import { type PlannedOperation, planDeposit, planInitialize, planWithdraw } from "../../vault/user-operations.ts";
-import { idempotent } from "../idempotency.ts";
+import { idempotencyScope, idempotent } from "../idempotency.ts";
 import { amountSchema, priorityFeeSchema, pubkeySchema, readJsonBody, validate } from "../validation.ts";
 
 export const initializeBody = z.strictObject({ userPubkey: pubkeySchema, priorityFee: priorityFeeSchema });
@@ -21,8 +21,13 @@ function priorityOptions(input: PriorityInput): PriorityFeeOptions {
   return { computeUnitPrice: input?.computeUnitPrice, percentile: input?.percentile };
 }
 
-/** Prices, assembles and records a planned operation. */
-export async function buildAndRecord(services: Services, plan: PlannedOperation, priority: PriorityInput) {
+/** Prices, assembles and records a planned operation (with its audit entry when a privileged key asked for it). */
+export async function buildAndRecord(
+  services: Services,
+  plan: PlannedOperation,
+  priority: PriorityInput,
+  audit?: BuildAudit,
+) {
   const built = await assembleTransaction(services, {
     feePayer: plan.feePayer,
     payerLamports: plan.payerLamports,
@@ -30,7 +35,7 @@ export async function buildAndRecord(services: Services, plan: PlannedOperation,
     instructions: plan.instructions,
     priority: priorityOptions(priority),
   });
-  return recordBuiltRequest(services.db().db, plan, built);
+  return recordBuiltRequest(services.db().db, plan, built, services.config.programId, audit);
 }
 
 /** POST /vault/initialize, /vault/deposit, /vault/withdraw: unsigned transactions for the user's wallet. */
@@ -38,7 +43,7 @@ export const vaultBuild = new Hono<AppEnv>()
   .post("/vault/initialize", async (c) => {
     const { text, value } = await readJsonBody(c);
     const body = validate(initializeBody, value);
-    return idempotent(c, "vault.initialize", text, async () => {
+    return idempotent(c, idempotencyScope("vault.initialize", body.userPubkey.toBase58()), text, async () => {
       const services = c.get("services");
       const plan = await planInitialize(services, body.userPubkey);
       return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };
@@ -47,7 +52,7 @@ export const vaultBuild = new Hono<AppEnv>()
   .post("/vault/deposit", async (c) => {
     const { text, value } = await readJsonBody(c);
     const body = validate(amountBody, value);
-    return idempotent(c, "vault.deposit", text, async () => {
+    return idempotent(c, idempotencyScope("vault.deposit", body.userPubkey.toBase58()), text, async () => {
       const services = c.get("services");
       const plan = await planDeposit(services, body.userPubkey, body.amount);
       return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };
@@ -56,7 +61,7 @@ export const vaultBuild = new Hono<AppEnv>()
   .post("/vault/withdraw", async (c) => {
     const { text, value } = await readJsonBody(c);
     const body = validate(amountBody, value);
-    return idempotent(c, "vault.withdraw", text, async () => {
+    return idempotent(c, idempotencyScope("vault.withdraw", body.userPubkey.toBase58()), text, async () => {
       const services = c.get("services");
       const plan = await planWithdraw(services, body.userPubkey, body.amount);
       return { status: 200, data: await buildAndRecord(services, plan, body.priorityFee) };

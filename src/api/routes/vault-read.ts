@@ -1,10 +1,11 @@
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, not, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES, transactions } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { vaultBalance } from "../../vault/balance.ts";
 import { requestView } from "../../vault/lifecycle.ts";
+import { PRIVILEGED_TYPES } from "../../vault/requests.ts";
 import { currentTvl } from "../../vault/tvl.ts";
 import { ok } from "../envelope.ts";
 import { pubkeyParam, validate } from "../validation.ts";
@@ -35,7 +36,12 @@ export const vaultRead = new Hono<AppEnv>()
     const owner = pubkeyParam(c.req.param("owner"), "owner").toBase58();
     const query = validate(historyQuery, c.req.query(), "query");
     const db = c.get("services").reads();
-    const filters: SQL[] = [eq(transactions.vaultOwner, owner)];
+    const filters: SQL[] = [
+      eq(transactions.vaultOwner, owner),
+      // A privileged request (a lock or a liquidation transfer built for an exchange service) is not public until its
+      // transaction lands: until then it is only an intention, and possibly one that is never signed.
+      not(and(inArray(transactions.transactionType, [...PRIVILEGED_TYPES]), isNull(transactions.slot))!),
+    ];
     if (query.type) filters.push(eq(transactions.transactionType, query.type));
     if (query.status) filters.push(eq(transactions.status, query.status));
     const where = and(...filters);

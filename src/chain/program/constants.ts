@@ -11,6 +11,8 @@ export const SYSTEM_PROGRAM_ID = new PublicKey("11111111111111111111111111111111
 export const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 export const ASSOCIATED_TOKEN_PROGRAM_ID = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 export const COMPUTE_BUDGET_PROGRAM_ID = new PublicKey("ComputeBudget111111111111111111111111111111");
+/** Lighthouse: assertion instructions Phantom and Solflare append to mainnet transactions before signing. */
+export const LIGHTHOUSE_PROGRAM_ID = new PublicKey("L2TExMFKdjpN9kozasaurPirfHy9P8sbXoAN1qA3S95");
 
 /** PDA seed prefixes (spec §3). */
 export const VAULT_SEED = new TextEncoder().encode("vault");
