@@ -25,6 +25,11 @@ function workerBindings(inject: Inject, chain: Record<string, string>) {
     // Generous limits so the suites never trip them; rate-limit tests override them per call.
     RATE_LIMIT_IP_PER_MINUTE: "1000000",
     RATE_LIMIT_OWNER_PER_MINUTE: "1000000",
+    RATE_LIMIT_GLOBAL_BUILDS_PER_MINUTE: "10000000",
+    // As behind Cloudflare's edge: the tests name their clients with cf-connecting-ip.
+    TRUSTED_CLIENT_IP_HEADER: "cf-connecting-ip",
+    WS_MAX_ANONYMOUS_PER_CLIENT: "100000",
+    WS_MAX_ANONYMOUS_PER_OWNER: "100000",
     ...chain,
   };
 }

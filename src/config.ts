@@ -57,12 +57,30 @@ export interface Config {
   heliusWebhookSecret: string | null;
   /** Local development only: base URL of the localnet (its /localnet/ dev controls); null on a real cluster. */
   devLocalnetUrl: string | null;
-  /** Requests a minute (and burst) per client IP on each rate-limited route group; 0 = unlimited. */
+  /** Requests a minute (and burst) per client on each rate-limited route group; 0 = unlimited. */
   rateLimitIpPerMinute: number;
-  /** Requests a minute (and burst) per vault owner on each rate-limited route group; 0 = unlimited. */
+  /**
+   * Requests a minute (and burst) per vault owner where ownership is proven (a relay signed by the owner); never
+   * charged for unsigned builds, which anyone can make naming anyone. 0 = unlimited.
+   */
   rateLimitOwnerPerMinute: number;
   /** Privileged requests per valid API key per minute (the exchange's services, not end users); 0 = off. */
   rateLimitKeyPerMinute: number;
+  /** Unsigned builds a minute across all anonymous clients (protects the RPC budget); 0 = unlimited. */
+  rateLimitGlobalBuildsPerMinute: number;
+  /**
+   * Request header that carries the client's address, trusted only when set (e.g. `cf-connecting-ip` behind
+   * Cloudflare's edge, which overwrites it); null = no header is trusted and every client shares one bucket.
+   */
+  trustedClientIpHeader: string | null;
+  /** Anonymous (unauthenticated) WebSockets one client may hold open at once, across owners; 0 = no cap. */
+  wsMaxAnonymousPerClient: number;
+  /** Anonymous WebSockets open at once on one owner's hub; an authenticated owner's socket never counts or is refused. */
+  wsMaxAnonymousPerOwner: number;
+  /** Seconds a sign-in nonce for an authenticated socket stays usable (single use). */
+  wsAuthNonceTtlSec: number;
+  /** Seconds after an owner's last socket went away before ingestion stops publishing to the owner's hub. */
+  subscriptionTtlSec: number;
   /** Origins allowed to call the API from a browser on another origin; empty = none, ["*"] = any. */
   corsOrigins: string[];
   /** Serves the benchmark's comparison routes under /__bench/ (never in production). */
@@ -189,6 +207,17 @@ const schema = z.object({
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   RATE_LIMIT_OWNER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(6000),
+  RATE_LIMIT_GLOBAL_BUILDS_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+  TRUSTED_CLIENT_IP_HEADER: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9-]{1,64}$/, "must be a header name such as cf-connecting-ip")
+    .optional(),
+  WS_MAX_ANONYMOUS_PER_CLIENT: z.coerce.number().int().min(0).max(100_000).default(20),
+  WS_MAX_ANONYMOUS_PER_OWNER: z.coerce.number().int().min(0).max(100_000).default(10),
+  WS_AUTH_NONCE_TTL: seconds(300),
+  SUBSCRIPTION_TTL: seconds(86_400),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -316,6 +345,12 @@ export function loadConfig(env: object): Config {
     rateLimitIpPerMinute: v.RATE_LIMIT_IP_PER_MINUTE,
     rateLimitOwnerPerMinute: v.RATE_LIMIT_OWNER_PER_MINUTE,
     rateLimitKeyPerMinute: v.RATE_LIMIT_KEY_PER_MINUTE,
+    rateLimitGlobalBuildsPerMinute: v.RATE_LIMIT_GLOBAL_BUILDS_PER_MINUTE,
+    trustedClientIpHeader: v.TRUSTED_CLIENT_IP_HEADER ?? null,
+    wsMaxAnonymousPerClient: v.WS_MAX_ANONYMOUS_PER_CLIENT,
+    wsMaxAnonymousPerOwner: v.WS_MAX_ANONYMOUS_PER_OWNER,
+    wsAuthNonceTtlSec: v.WS_AUTH_NONCE_TTL,
+    subscriptionTtlSec: v.SUBSCRIPTION_TTL,
     corsOrigins: v.CORS_ORIGINS,
     benchRoutes: v.BENCH_ROUTES === "true",
     solanaCluster: v.SOLANA_CLUSTER ?? null,

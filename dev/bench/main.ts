@@ -48,6 +48,9 @@ function benchVars(parts: StackParts, rpcUrl: string): Record<string, string> {
     BENCH_ROUTES: "true",
     RATE_LIMIT_IP_PER_MINUTE: "0",
     RATE_LIMIT_OWNER_PER_MINUTE: "0",
+    RATE_LIMIT_GLOBAL_BUILDS_PER_MINUTE: "0",
+    WS_MAX_ANONYMOUS_PER_CLIENT: "0",
+    WS_MAX_ANONYMOUS_PER_OWNER: "0",
     LOG_LEVEL: "error",
     // Reads are served from the cache the ingestion and reconciliation keep fresh.
     BALANCE_CHECK_INTERVAL: "3600",

@@ -248,10 +248,19 @@ const routes: DocumentedRoute[] = [
     method: "get",
     path: "/ws/{owner}",
     summary:
-      "WebSocket of the owner's events: messages { event, data, timestamp, seq }; a snapshot on connect; ?since=<seq> replays missed events (or sends resync). The first connection subscribes the owner (events are recorded for subscribed owners only, so an older since gets resync). An invalid owner is closed with 4400",
+      "WebSocket of the owner's events: messages { event, data, timestamp, seq }; a snapshot on connect; ?since=<seq> replays missed events (or sends resync). A connection subscribes the owner (events are recorded while the owner listens and SUBSCRIPTION_TTL after, so an older since gets resync). ?nonce=&signature= (GET /ws/{owner}/nonce, signed by the owner's wallet) authenticates the socket. Close codes: 4400 invalid owner, 4401 sign-in failed, 4429 too many anonymous sockets for the owner or the client",
     tag: "realtime",
     success: 101,
     errors: ["UPGRADE_REQUIRED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"],
+  },
+  {
+    method: "get",
+    path: "/ws/{owner}/nonce",
+    summary:
+      "A single-use sign-in nonce and the exact message (Sign-In With Solana layout) the owner's wallet signs (signMessage, ed25519) to open an authenticated socket: /ws/{owner}?nonce=<nonce>&signature=<base58 signature>. Valid WS_AUTH_NONCE_TTL seconds",
+    tag: "realtime",
+    success: 200,
+    errors: ["INVALID_PUBKEY", "RATE_LIMITED", "SERVICE_UNAVAILABLE"],
   },
 ];
 

@@ -1,33 +1,52 @@
-import { PublicKey } from "@solana/web3.js";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
-import { parsePubkey } from "../lib/pubkey.ts";
-import { rateLimiter, type TakeResult } from "../realtime/rate-limiter.ts";
+import { rateLimiter, type TakeResult, takeTokens } from "../realtime/rate-limiter.ts";
+import { decodeSignedTransaction } from "../vault/relay.ts";
 import { matchApiKey } from "./auth.ts";
 import { fail } from "./envelope.ts";
 
 /** Route groups with separate budgets: a client's WebSocket reconnects do not eat its deposit budget. */
 export type LimitGroup = "build" | "relay" | "ws";
 
-/** Where the client comes from: Cloudflare's own header (clients cannot set it at the edge), else one local bucket. */
-export function clientIp(c: Context<AppEnv>): string {
-  return c.req.header("cf-connecting-ip") ?? "local";
+/** The bucket of requests whose client cannot be told apart (no trusted header configured, or none sent). */
+export const UNIDENTIFIED_CLIENT = "unidentified";
+
+/**
+ * Who the client is, for per-client limits: the configured trusted header (TRUSTED_CLIENT_IP_HEADER, e.g.
+ * cf-connecting-ip, which Cloudflare's edge overwrites) when set; otherwise nothing a client sends is believed and
+ * every client shares one bucket — workerd hands a Worker no socket address of its own.
+ */
+export function clientId(c: Context<AppEnv>): string {
+  const header = c.get("services").config.trustedClientIpHeader;
+  if (!header) return UNIDENTIFIED_CLIENT;
+  // A proxy chain lists the original client first; cap the length so a key cannot grow without bound.
+  const value = c.req.header(header)?.split(",")[0]?.trim().slice(0, 64);
+  return value ? `ip:${value}` : UNIDENTIFIED_CLIENT;
+}
+
+interface GroupOptions {
+  /** A valid API key gets its own budget (the exchange's services) instead of the per-client and global ones. */
+  perApiKey?: boolean;
+  /** Also take from one budget shared by every anonymous client (unsigned builds: protects the RPC budget). */
+  global?: boolean;
+  /**
+   * The owner the request PROVES it acts for (a transaction signed by that key), or null. Only proven owners are
+   * charged a per-owner budget: an owner named in an unsigned request may be anyone's target, so charging it would
+   * let strangers lock the owner out.
+   */
+  provenOwner?: (c: Context<AppEnv>) => Promise<string | null>;
 }
 
 /**
- * Limits a route group per client IP and per vault owner (token buckets in the RateLimiter Durable Object), with
- * 429 RATE_LIMITED and Retry-After. The owner is read by `ownerOf` from the request (path or body) without
- * validating it — validation stays the route's job; a request with no recognisable owner is limited by IP only.
+ * Limits a route group per client, optionally globally and per proven owner (token buckets in the RateLimiter
+ * Durable Object), with 429 RATE_LIMITED and Retry-After. The per-owner charge comes after the proof, so a malformed
+ * or forged request never costs the owner anything.
  */
-export function limitGroup(
-  group: LimitGroup,
-  ownerOf: (c: Context<AppEnv>) => Promise<string | null>,
-  opts: { perApiKey?: boolean } = {},
-): MiddlewareHandler<AppEnv> {
+export function limitGroup(group: LimitGroup, opts: GroupOptions = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { config, log } = c.get("services");
     // The exchange's own services call the privileged builders from a few addresses at trading rates: a valid key
-    // gets a budget of its own instead of the per-IP and per-owner ones meant for end users.
+    // gets a budget of its own instead of the per-client one meant for end users.
     const key = opts.perApiKey ? await presentedKey(c) : null;
     if (key) {
       const perKey = config.rateLimitKeyPerMinute;
@@ -38,13 +57,19 @@ export function limitGroup(
       await next();
       return;
     }
-    const ip = config.rateLimitIpPerMinute;
-    if (ip > 0) {
-      const denied = await take(c, `${group}:ip:${clientIp(c)}`, ip);
+    const perClient = config.rateLimitIpPerMinute;
+    if (perClient > 0) {
+      const denied = await take(c, `${group}:client:${clientId(c)}`, perClient);
       if (denied) return tooMany(c, denied, "ip");
     }
+    const global = config.rateLimitGlobalBuildsPerMinute;
+    if (opts.global && global > 0) {
+      // The limit is part of the key: a changed limit starts a bucket of its own instead of inheriting another rule's.
+      const denied = await take(c, `${group}:global:${global}`, global);
+      if (denied) return tooMany(c, denied, "global");
+    }
     const perOwner = config.rateLimitOwnerPerMinute;
-    const owner = perOwner > 0 ? await ownerOf(c).catch(() => null) : null;
+    const owner = perOwner > 0 && opts.provenOwner ? await opts.provenOwner(c).catch(() => null) : null;
     if (owner) {
       const denied = await take(c, `${group}:owner:${owner}`, perOwner);
       if (denied) return tooMany(c, denied, "owner");
@@ -54,16 +79,36 @@ export function limitGroup(
   };
 }
 
-/** Takes one token; returns the refusal, or null when allowed (also when the limiter is unreachable: fail open). */
+/** Buckets kept in this isolate for when the RateLimiter object cannot be reached (bounded; oldest dropped). */
+const fallbackBuckets = new Map<string, { tokens: number; at: number }>();
+const FALLBACK_BUCKETS_MAX = 10_000;
+
+/**
+ * Takes one token; returns the refusal, or null when allowed. When the limiter object fails, the same rule is
+ * applied by a bucket kept in this isolate: the API stays up, and a failing limiter never means "unlimited" (a
+ * client spread over many isolates gets at most one budget per isolate until the limiter is back).
+ */
 async function take(c: Context<AppEnv>, key: string, perMinute: number): Promise<TakeResult | null> {
+  const rule = { capacity: perMinute, perMinute };
   try {
-    const result = await rateLimiter(c.env, key).take({ capacity: perMinute, perMinute });
+    const result = await rateLimiter(c.env, key).take(rule);
     return result.allowed ? null : result;
   } catch (err) {
-    // Availability over strictness: a limiter hiccup must not take the API down with it.
-    c.get("services").log.warn("rate limiter unavailable; request allowed", { key, error: err });
-    return null;
+    c.get("services").log.warn("rate limiter unavailable; this isolate's own bucket applies", { key, error: err });
+    return takeLocally(key, rule);
   }
+}
+
+/** The in-isolate bucket (exported for tests of the failing-limiter policy). */
+export function takeLocally(key: string, rule: { capacity: number; perMinute: number }): TakeResult | null {
+  const { state, answer } = takeTokens(fallbackBuckets.get(key) ?? null, rule, 1, Date.now());
+  fallbackBuckets.delete(key);
+  fallbackBuckets.set(key, state);
+  if (fallbackBuckets.size > FALLBACK_BUCKETS_MAX) {
+    const oldest = fallbackBuckets.keys().next().value;
+    if (oldest !== undefined) fallbackBuckets.delete(oldest);
+  }
+  return answer.allowed ? null : answer;
 }
 
 /** The name of the configured key in x-api-key (compared in constant time), or null. The route still checks scope. */
@@ -73,7 +118,12 @@ async function presentedKey(c: Context<AppEnv>): Promise<string | null> {
   return (await matchApiKey(c.get("services").config.apiKeys, presented))?.name ?? null;
 }
 
-const SCOPE_WORDS = { ip: "client", owner: "vault owner", api_key: "API key" } as const;
+const SCOPE_WORDS = {
+  ip: "client",
+  owner: "vault owner",
+  api_key: "API key",
+  global: "service (all clients)",
+} as const;
 
 function tooMany(c: Context<AppEnv>, denied: TakeResult, scope: keyof typeof SCOPE_WORDS): Response {
   c.header("retry-after", String(denied.retryAfterSec));
@@ -83,65 +133,36 @@ function tooMany(c: Context<AppEnv>, denied: TakeResult, scope: keyof typeof SCO
   });
 }
 
-/** The first owner-like field of a JSON body (a malformed body yields none; the route reports it). */
-function bodyOwner(fields: string[]) {
-  return async (c: Context<AppEnv>): Promise<string | null> => {
-    const value = JSON.parse(await c.req.text()) as Record<string, unknown> | null;
-    if (typeof value !== "object" || value === null) return null;
-    for (const field of fields) {
-      const key = parsePubkey(value[field]);
-      if (key) return key.toBase58();
-    }
-    return null;
-  };
-}
-
-/** The fee payer (first account key) of a signed wire transaction, legacy or v0, without a full decode. */
-export function feePayerOf(base64: string): string | null {
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  let at = 0;
-  const compactU16 = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 21; shift += 7) {
-      const byte = bytes[at++];
-      if (byte === undefined) throw new Error("truncated");
-      value |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw new Error("bad length");
-  };
-  at += compactU16() * 64;
-  if ((bytes[at] ?? 0) & 0x80) at += 1; // versioned message prefix
-  at += 3; // message header
-  if (compactU16() < 1 || at + 32 > bytes.length) return null;
-  return new PublicKey(bytes.subarray(at, at + 32)).toBase58();
-}
-
-const relayOwner = async (c: Context<AppEnv>): Promise<string | null> => {
+/**
+ * The owner a relayed transaction proves: its fee payer, when the transaction decodes and every required signature
+ * verifies (the fee payer's included). A transaction that does not verify proves nothing (the route refuses it).
+ */
+const relaySigner = async (c: Context<AppEnv>): Promise<string | null> => {
   const value = JSON.parse(await c.req.text()) as { signedTransaction?: unknown } | null;
   const tx = value?.signedTransaction;
-  return typeof tx === "string" && tx.length <= 4096 ? feePayerOf(tx) : null;
+  if (typeof tx !== "string" || tx.length > 4096) return null;
+  const decoded = await decodeSignedTransaction(tx, c.get("services").config.programId);
+  return decoded.feePayer.toBase58();
 };
 
 const USER_BUILD_ROUTES = ["/vault/initialize", "/vault/deposit", "/vault/withdraw"];
 const PRIVILEGED_BUILD_ROUTES = ["/vault/lock", "/vault/unlock", "/vault/transfer", "/admin/*"];
 
-/** Registers the limits on the build routes (user and privileged), the relay and the WebSocket route. */
+/**
+ * Registers the limits. Unsigned builds: per client and globally, never per owner (anyone may build a valid unsigned
+ * deposit naming anyone). Privileged builds: per API key, or per client without a valid key. The relay: per client,
+ * and per owner once the transaction's signatures prove it. WebSocket upgrades and sign-in nonces: per client; the
+ * sockets themselves are capped by the owner's hub (anonymous ones per client and per owner).
+ */
 export function rateLimits(app: Hono<AppEnv>): void {
-  const owners = bodyOwner(["userPubkey", "fromOwner", "adminPubkey"]);
-  const build = limitGroup("build", owners);
+  const build = limitGroup("build", { global: true });
   for (const path of USER_BUILD_ROUTES) app.use(path, only("POST", build));
-  // Without a valid key these are limited like user builds (failed key guesses included).
-  const privileged = limitGroup("build", owners, { perApiKey: true });
+  const privileged = limitGroup("build", { perApiKey: true, global: true });
   for (const path of PRIVILEGED_BUILD_ROUTES) app.use(path, only("POST", privileged));
-  app.use("/vault/submit", only("POST", limitGroup("relay", relayOwner)));
-  app.use(
-    "/ws/:owner",
-    only(
-      "GET",
-      limitGroup("ws", async (c) => parsePubkey(c.req.param("owner"))?.toBase58() ?? null),
-    ),
-  );
+  app.use("/vault/submit", only("POST", limitGroup("relay", { provenOwner: relaySigner })));
+  const ws = limitGroup("ws");
+  app.use("/ws/:owner", only("GET", ws));
+  app.use("/ws/:owner/nonce", only("GET", ws));
 }
 
 /** Middleware (not routes: the route list stays what the OpenAPI document describes) for one method. */

@@ -405,13 +405,18 @@ export const jobRuns = pgTable(
 );
 
 /**
- * Owners that have opened a WebSocket at least once. Ingestion publishes to these owners' hubs only: a Durable Object
- * is never created for an owner nobody listens to (their events are in `transactions` and the snapshot anyway).
+ * Owners that listen on a WebSocket. Ingestion publishes to these owners' hubs only, and only while the owner has
+ * a socket or had one within SUBSCRIPTION_TTL: a Durable Object is never called for an owner nobody listens to
+ * (their events are in `transactions` and the next connection's snapshot anyway). Expired rows are purged.
  */
 export const socketSubscribers = pgTable("socket_subscribers", {
   owner: varchar("owner", { length: 44 }).primaryKey(),
   firstConnectedAt: timestamp("first_connected_at", { withTimezone: true }).notNull().defaultNow(),
   lastConnectedAt: timestamp("last_connected_at", { withTimezone: true }).notNull().defaultNow(),
+  /** True from a connection until a publish finds the hub without sockets. */
+  hasSockets: boolean("has_sockets").notNull().default(true),
+  /** When the owner last had a socket, as far as the backend knows (a connection, or the publish that found none). */
+  lastSocketAt: timestamp("last_socket_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**

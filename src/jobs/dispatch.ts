@@ -8,6 +8,7 @@ import { programSafetyJob } from "./program-safety.ts";
 import { reconciliationJob } from "./reconciliation.ts";
 import { runJobs } from "./run-jobs.ts";
 import { schedulerBackstopJob } from "./scheduler-backstop.ts";
+import { subscriptionPurgeJob } from "./subscription-purge.ts";
 import { tvlJob } from "./tvl.ts";
 import type { Job } from "./types.ts";
 
@@ -24,6 +25,7 @@ export const CRON_JOBS: Record<string, Job[]> = {
     schedulerBackstopJob,
     alertDeliveryJob,
     idempotencyPurgeJob,
+    subscriptionPurgeJob,
   ],
   "*/5 * * * *": [tvlJob],
 };

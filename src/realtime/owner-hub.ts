@@ -1,14 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
+import { ed25519 } from "@noble/curves/ed25519";
 import type { Bindings } from "../env.ts";
 import { kickIngestor } from "../ingest/ingestor.ts";
+import { base58Decode } from "../lib/base58.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { reportOpenSockets } from "../monitor/metrics/collector.ts";
 import { appendEvents, markGap } from "./event-log.ts";
 import type { OwnerEvent } from "./publish.ts";
+import { rateLimiter } from "./rate-limiter.ts";
 import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
 import { backgroundServices } from "./services.ts";
-import { bringUpToDate, broadcast, CLOSE_INVALID_OWNER, type SocketAttachment } from "./sockets.ts";
+import {
+  bringUpToDate,
+  broadcast,
+  CLOSE_AUTH_FAILED,
+  CLOSE_INVALID_OWNER,
+  CLOSE_TOO_MANY_SOCKETS,
+  type SocketAttachment,
+} from "./sockets.ts";
 
 /**
  * One Durable Object per vault owner. It follows the owner's relayed transactions to a final status
@@ -35,7 +45,9 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     if (request.method === "POST" && url.pathname === "/publish") {
       const body = (await request.json()) as { owner: string; events: OwnerEvent[] };
       const stored = await this.publish(body.events);
-      return Response.json({ published: stored });
+      // How many sockets heard it: 0 tells ingestion the owner no longer listens (the subscription starts to expire).
+      const sockets = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+      return Response.json({ published: stored, sockets });
     }
     if (url.pathname === "/connect" && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.acceptSocket(request, url);
@@ -51,13 +63,89 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     return stored[stored.length - 1]!.seq;
   }
 
+  /**
+   * Keeps a sign-in nonce and the exact message the owner's wallet is to sign, until it is used or expires. At most
+   * MAX_NONCES are kept per owner (the oldest go first), so asking for nonces cannot grow the hub's storage.
+   */
+  async storeNonce(nonce: string, message: string, expiresAt: number): Promise<void> {
+    const now = Date.now();
+    const kept = Object.entries(this.ctx.storage.kv.get<Record<string, PendingNonce>>("nonces") ?? {})
+      .filter(([, n]) => n.expiresAt > now)
+      .sort(([, a], [, b]) => a.expiresAt - b.expiresAt)
+      .slice(-(MAX_NONCES - 1));
+    this.ctx.storage.kv.put("nonces", Object.fromEntries([...kept, [nonce, { message, expiresAt }]]));
+  }
+
+  /** Uses up a nonce (whatever the outcome) and says whether the signature proves the owner signed its message. */
+  private verifySignIn(owner: string, nonce: string, signature: string): string | null {
+    const nonces = this.ctx.storage.kv.get<Record<string, PendingNonce>>("nonces") ?? {};
+    const pending = nonces[nonce];
+    if (pending) {
+      delete nonces[nonce];
+      this.ctx.storage.kv.put("nonces", nonces);
+    }
+    if (!pending) return "unknown or already used nonce; ask GET /ws/:owner/nonce for a new one";
+    if (pending.expiresAt <= Date.now()) return "nonce expired; ask GET /ws/:owner/nonce for a new one";
+    const key = parsePubkey(owner);
+    let sig: Uint8Array;
+    try {
+      sig = base58Decode(signature);
+    } catch {
+      return "signature must be base58";
+    }
+    if (!key || sig.length !== 64) return "signature must be a base58 64-byte ed25519 signature";
+    try {
+      if (ed25519.verify(sig, new TextEncoder().encode(pending.message), key.toBytes())) return null;
+    } catch {
+      // A malformed point or signature is simply not a valid signature.
+    }
+    return "signature does not verify against the owner's key and the nonce's message";
+  }
+
   private async acceptSocket(request: Request, url: URL): Promise<Response> {
     const owner = request.headers.get("x-owner") ?? "";
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    if (!parsePubkey(owner)) {
+    const refuse = (code: number, reason: string) => {
       server.accept();
-      server.close(CLOSE_INVALID_OWNER, "invalid owner: expected a base58 32-byte public key");
+      server.close(code, reason);
       return new Response(null, { status: 101, webSocket: client });
+    };
+    if (!parsePubkey(owner)) return refuse(CLOSE_INVALID_OWNER, "invalid owner: expected a base58 32-byte public key");
+    const nonce = url.searchParams.get("nonce");
+    const signature = url.searchParams.get("signature");
+    const authenticated = nonce !== null || signature !== null;
+    let lease: SocketAttachment["lease"];
+    if (authenticated) {
+      const failure =
+        nonce && signature ? this.verifySignIn(owner, nonce, signature) : "sign-in needs both nonce and signature";
+      if (failure) return refuse(CLOSE_AUTH_FAILED, failure);
+    } else {
+      const perOwner = capParam(url, "anonPerOwner");
+      const anonymous = this.ctx
+        .getWebSockets()
+        .filter((ws) => ws.readyState === WebSocket.OPEN && !attachmentOf(ws)?.authenticated).length;
+      if (perOwner > 0 && anonymous >= perOwner) {
+        return refuse(
+          CLOSE_TOO_MANY_SOCKETS,
+          "too many anonymous sockets for this owner; sign in (GET /ws/:owner/nonce) to connect",
+        );
+      }
+      const clientKey = url.searchParams.get("client");
+      const perClient = capParam(url, "anonPerClient");
+      if (clientKey && perClient > 0) {
+        const id = crypto.randomUUID();
+        const limiter = rateLimiter(this.env, `ws-sockets:${clientKey}`);
+        let admitted = true;
+        try {
+          admitted = await limiter.acquire(id, perClient, LEASE_TTL_MS);
+        } catch (err) {
+          // Same policy as the request limits: the cap is not enforced across the fleet while its object fails,
+          // and the per-owner cap above still holds.
+          this.log().warn("socket cap unavailable; socket admitted", { error: err });
+        }
+        if (!admitted) return refuse(CLOSE_TOO_MANY_SOCKETS, "too many sockets from this client; close one first");
+        lease = { client: clientKey, id };
+      }
     }
     const sinceParam = url.searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
@@ -69,6 +157,8 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
       owner,
       ready: false,
       connectedAt: new Date().toISOString(),
+      authenticated,
+      ...(lease ? { lease } : {}),
     } satisfies SocketAttachment);
     try {
       await bringUpToDate(this.env, this.ctx.storage, server, owner, since);
@@ -138,11 +228,21 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
   }
 
   private socketGone(ws: WebSocket): void {
-    try {
-      const owner = (ws.deserializeAttachment() as SocketAttachment | null)?.owner;
-      if (owner) this.reportSockets(owner, ws);
-    } catch {
-      // No attachment: nothing to report.
+    const attachment = attachmentOf(ws);
+    if (attachment?.owner) this.reportSockets(attachment.owner, ws);
+    const lease = attachment?.lease;
+    if (lease) {
+      // Once per socket: the lease is dropped from the attachment before it is given back.
+      try {
+        ws.serializeAttachment({ ...attachment, lease: undefined });
+      } catch {
+        // A closed socket may refuse a new attachment; release is idempotent anyway.
+      }
+      this.ctx.waitUntil(
+        rateLimiter(this.env, `ws-sockets:${lease.client}`)
+          .release(lease.id)
+          .catch((err) => this.log().warn("socket lease not released (it lapses)", { error: err })),
+      );
     }
   }
 
@@ -154,6 +254,30 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
 
   private log(): Logger {
     return createLogger("warn", { durableObject: "VaultOwnerHub" });
+  }
+}
+
+interface PendingNonce {
+  message: string;
+  expiresAt: number;
+}
+
+/** Sign-in nonces kept per owner at most. */
+const MAX_NONCES = 16;
+
+/** How long a client's lease on one anonymous socket counts if its release never arrives. */
+const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+
+function capParam(url: URL, name: string): number {
+  const value = Number(url.searchParams.get(name) ?? "0");
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+function attachmentOf(ws: WebSocket): SocketAttachment | null {
+  try {
+    return ws.deserializeAttachment() as SocketAttachment | null;
+  } catch {
+    return null;
   }
 }
 

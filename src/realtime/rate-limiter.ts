@@ -34,6 +34,34 @@ export class RateLimiter extends DurableObject<Bindings> {
     this.ctx.storage.kv.put("bucket", result.state);
     return result.answer;
   }
+
+  /**
+   * Holds one of at most `cap` concurrent leases (e.g. a client's open anonymous sockets); false when all are taken.
+   * A lease lapses after `ttlMs` in case its release is never delivered (an evicted hub): a socket older than that
+   * stops counting, which errs toward letting a client in.
+   */
+  acquire(leaseId: string, cap: number, ttlMs: number, now = Date.now()): boolean {
+    const leases = liveLeases(this.ctx.storage.kv.get<Record<string, number>>("leases") ?? {}, now);
+    if (!(leaseId in leases) && Object.keys(leases).length >= cap) {
+      this.ctx.storage.kv.put("leases", leases);
+      return false;
+    }
+    leases[leaseId] = now + ttlMs;
+    this.ctx.storage.kv.put("leases", leases);
+    return true;
+  }
+
+  /** Gives a lease back (idempotent). */
+  release(leaseId: string, now = Date.now()): void {
+    const leases = liveLeases(this.ctx.storage.kv.get<Record<string, number>>("leases") ?? {}, now);
+    delete leases[leaseId];
+    this.ctx.storage.kv.put("leases", leases);
+  }
+}
+
+/** The leases that have not lapsed at `now`. */
+export function liveLeases(leases: Record<string, number>, now: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(leases).filter(([, until]) => until > now));
 }
 
 /** Pure bucket arithmetic, separate from storage. */

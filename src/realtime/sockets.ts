@@ -12,10 +12,45 @@ export interface SocketAttachment {
   /** False until the snapshot and replay are sent; live events skip the socket meanwhile (the replay covers them). */
   ready: boolean;
   connectedAt: string;
+  /** Signed in by the owner's wallet (a verified nonce): not counted or refused by the anonymous caps. */
+  authenticated?: boolean;
+  /** The client's lease on its cap of anonymous sockets (given back when the socket goes). */
+  lease?: { client: string; id: string };
 }
 
 /** Close code for a connection the hub refuses (bad owner); 4400 mirrors HTTP 400 in the private-use range. */
 export const CLOSE_INVALID_OWNER = 4400;
+/** Close code for a sign-in that does not verify (unknown, used or expired nonce; bad signature); mirrors 401. */
+export const CLOSE_AUTH_FAILED = 4401;
+/** Close code for an anonymous socket over the per-owner or per-client cap; mirrors 429. */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
+
+/**
+ * The text an owner's wallet signs to open an authenticated socket (Sign-In With Solana's layout: domain, account,
+ * statement, URI, version, nonce, times). The hub keeps the exact text by nonce and verifies the ed25519 signature
+ * of its UTF-8 bytes against the owner's key.
+ */
+export function signInMessage(input: {
+  domain: string;
+  origin: string;
+  owner: string;
+  nonce: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}): string {
+  return [
+    `${input.domain} wants you to sign in with your Solana account:`,
+    input.owner,
+    "",
+    "Open a live connection to this vault's events.",
+    "",
+    `URI: ${input.origin}/ws/${input.owner}`,
+    "Version: 1",
+    `Nonce: ${input.nonce}`,
+    `Issued At: ${input.issuedAt.toISOString()}`,
+    `Expiration Time: ${input.expiresAt.toISOString()}`,
+  ].join("\n");
+}
 
 /** A message that is not a stored event (no seq of its own: it carries the latest seq). */
 function control(event: string, data: Record<string, unknown>, seq: number): string {

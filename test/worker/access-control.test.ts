@@ -1,7 +1,15 @@
 import { env } from "cloudflare:workers";
 import { Keypair } from "@solana/web3.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { chunkedBody, foreignSignedTransaction, freshIp, jsonInit, send } from "./hardening-support.ts";
+import {
+  chunkedBody,
+  foreignSignedTransaction,
+  forgedSignedTransaction,
+  freshIp,
+  jsonInit,
+  send,
+} from "./hardening-support.ts";
+import { walletWithVault } from "./ingest-support.ts";
 
 const owner = () => Keypair.generate().publicKey.toBase58();
 const lowIpLimit = { RATE_LIMIT_IP_PER_MINUTE: "3", RATE_LIMIT_OWNER_PER_MINUTE: "1000" };
@@ -24,24 +32,78 @@ describe("rate limits", () => {
     expect(other.status).toBe(400);
   });
 
-  it("one vault owner is limited across client IPs on the build routes, privileged builders included", async () => {
-    const user = owner();
-    const codes: string[] = [];
-    for (const path of ["/vault/withdraw", "/vault/deposit", "/vault/lock"]) {
-      const res = await send(
-        lowOwnerLimit,
-        path,
-        jsonInit({ userPubkey: user, amount: "1.5" }, { "cf-connecting-ip": freshIp() }),
+  it("40 builds naming owner V from 40 clients (valid and malformed) leave V able to build: no per-owner budget on unsigned builds", async () => {
+    const { wallet, owner: v } = await walletWithVault(2_000_000n);
+    const strict = { RATE_LIMIT_IP_PER_MINUTE: "1000", RATE_LIMIT_OWNER_PER_MINUTE: "2" };
+    for (let i = 0; i < 40; i++) {
+      const malformed = await send(
+        strict,
+        "/vault/deposit",
+        jsonInit({ userPubkey: v, amount: "1.5" }, { "cf-connecting-ip": freshIp() }),
       );
-      codes.push(res.body?.error?.code ?? "");
+      expect(malformed.body?.error?.code).toBe("INVALID_AMOUNT");
     }
-    expect(codes).toEqual(["INVALID_AMOUNT", "INVALID_AMOUNT", "RATE_LIMITED"]);
-    const admin = await send(
-      lowOwnerLimit,
-      "/admin/pause",
-      jsonInit({ adminPubkey: owner(), paused: true }, { "cf-connecting-ip": freshIp() }),
+    const valid = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        send(strict, "/vault/deposit", jsonInit({ userPubkey: v, amount: 1 }, { "cf-connecting-ip": freshIp() })),
+      ),
     );
-    expect(admin.body?.error?.code).toBe("UNAUTHORIZED");
+    expect(valid.map((r) => r.status)).toEqual(Array(40).fill(200));
+    const own = await send(
+      strict,
+      "/vault/deposit",
+      jsonInit({ userPubkey: wallet.publicKey.toBase58(), amount: 1 }, { "cf-connecting-ip": freshIp() }),
+    );
+    expect(own.status).toBe(200);
+    expect(own.body?.data).toHaveProperty("unsignedTransaction");
+  });
+
+  it("unsigned builds share one global budget across clients, with 429 scope global", async () => {
+    // The global bucket is keyed by its limit, so this test's limit of 3 is a bucket no other test takes from.
+    const low = { RATE_LIMIT_IP_PER_MINUTE: "1000", RATE_LIMIT_GLOBAL_BUILDS_PER_MINUTE: "3" };
+    const results: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await send(low, "/vault/initialize", jsonInit({}, { "cf-connecting-ip": freshIp() }));
+      results.push(`${res.status} ${res.body?.error?.details?.scope ?? ""}`.trim());
+    }
+    expect(results).toEqual(["400", "400", "400", "429 global"]);
+  });
+
+  it("a client header is believed only when TRUSTED_CLIENT_IP_HEADER names it", async () => {
+    const trusted = `x-test-client-${crypto.randomUUID().slice(0, 8)}`;
+    const limits = { RATE_LIMIT_IP_PER_MINUTE: "3", TRUSTED_CLIENT_IP_HEADER: trusted };
+    const client = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      // A fresh cf-connecting-ip each time does not help: only the configured header says who the client is.
+      const res = await send(
+        limits,
+        "/vault/deposit",
+        jsonInit({}, { [trusted]: client, "cf-connecting-ip": freshIp() }),
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    const other = await send(limits, "/vault/deposit", jsonInit({}, { [trusted]: freshIp() }));
+    expect(other.status).toBe(400);
+  });
+
+  it("a failing limiter falls back to a bucket in the isolate: the API stays up and the limit still holds", async () => {
+    const broken = {
+      get() {
+        throw new Error("limiter down");
+      },
+      idFromName() {
+        throw new Error("limiter down");
+      },
+    };
+    const limits = { RATE_LIMIT_IP_PER_MINUTE: "2", RATE_LIMITER: broken } as unknown as Record<string, string>;
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await send(limits, "/vault/deposit", jsonInit({}, { "cf-connecting-ip": ip }))).status);
+    }
+    expect(statuses).toEqual([400, 400, 429]);
   });
 
   it("a valid API key has its own budget on the privileged builders instead of the per-IP and per-owner ones", async () => {
@@ -86,8 +148,17 @@ describe("rate limits", () => {
     expect(guesses).toEqual(["401 UNAUTHORIZED", "401 UNAUTHORIZED", "429 RATE_LIMITED"]);
   });
 
-  it("the relay is limited per fee payer, and refuses transactions that do not target the vault program", async () => {
+  it("the relay is limited per owner only once the signature proves the owner; forged ones cost the owner nothing", async () => {
     const payer = Keypair.generate();
+    // Transactions naming the payer as fee payer but signed by someone else: they prove nothing.
+    for (let i = 0; i < 4; i++) {
+      const forged = await send(
+        lowOwnerLimit,
+        "/vault/submit",
+        jsonInit({ signedTransaction: forgedSignedTransaction(payer.publicKey) }, { "cf-connecting-ip": freshIp() }),
+      );
+      expect(forged.status).toBe(400);
+    }
     const results: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await send(
@@ -95,25 +166,32 @@ describe("rate limits", () => {
         "/vault/submit",
         jsonInit({ signedTransaction: foreignSignedTransaction(payer) }, { "cf-connecting-ip": freshIp() }),
       );
-      results.push(`${res.status} ${res.body?.error?.code}`);
+      results.push(`${res.status} ${res.body?.error?.code} ${res.body?.error?.details?.scope ?? ""}`.trim());
     }
-    expect(results).toEqual(["400 PROGRAM_NOT_ALLOWED", "400 PROGRAM_NOT_ALLOWED", "429 RATE_LIMITED"]);
+    expect(results).toEqual(["400 PROGRAM_NOT_ALLOWED", "400 PROGRAM_NOT_ALLOWED", "429 RATE_LIMITED owner"]);
   });
 
-  it("WebSocket connections are limited per owner before the upgrade", async () => {
-    const who = owner();
-    const open = async () =>
-      send({ ...lowOwnerLimit, RATE_LIMIT_OWNER_PER_MINUTE: "1" }, `/ws/${who}`, {
-        headers: { upgrade: "websocket", "cf-connecting-ip": freshIp() },
-      });
-    const first = await open();
+  it("WebSocket upgrades are limited per client before the upgrade, not per owner", async () => {
+    const ip = freshIp();
+    const perClient = { RATE_LIMIT_IP_PER_MINUTE: "1", RATE_LIMIT_OWNER_PER_MINUTE: "1" };
+    const open = (who: string, from: string) =>
+      send(perClient, `/ws/${who}`, { headers: { upgrade: "websocket", "cf-connecting-ip": from } });
+    const first = await open(owner(), ip);
     expect(first.status).toBe(101);
     first.webSocket?.accept();
     first.webSocket?.close(1000, "done");
-    const second = await open();
+    const second = await open(owner(), ip);
     expect(second.status).toBe(429);
-    expect(second.body?.error?.code).toBe("RATE_LIMITED");
+    expect(second.body?.error).toMatchObject({ code: "RATE_LIMITED", details: { scope: "ip" } });
     expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
+    // Other clients connecting to one owner are not held back by an owner budget.
+    const who = owner();
+    for (let i = 0; i < 3; i++) {
+      const res = await open(who, freshIp());
+      expect(res.status).toBe(101);
+      res.webSocket?.accept();
+      res.webSocket?.close(1000, "done");
+    }
   });
 
   it("a limit of 0 turns limiting off", async () => {

@@ -1,7 +1,8 @@
 /** Test-side helpers for the hardening suites: in-process calls with env overrides that keep headers and sockets. */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
+import { ed25519 } from "@noble/curves/ed25519";
+import { Keypair, type PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import { sql } from "drizzle-orm";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
@@ -62,6 +63,20 @@ export function foreignSignedTransaction(payer = Keypair.generate()): string {
   tx.add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1 }));
   tx.sign(payer);
   return btoa(String.fromCharCode(...tx.serialize()));
+}
+
+/** The same kind of transaction naming `feePayer` but signed by another key: its signature does not verify. */
+export function forgedSignedTransaction(feePayer: PublicKey): string {
+  const signer = Keypair.generate();
+  const tx = new Transaction({ feePayer, recentBlockhash: Keypair.generate().publicKey.toBase58() });
+  tx.add(SystemProgram.transfer({ fromPubkey: feePayer, toPubkey: Keypair.generate().publicKey, lamports: 1 }));
+  const message = tx.serializeMessage();
+  tx.addSignature(feePayer, nacl(message, signer) as Parameters<Transaction["addSignature"]>[1]);
+  return btoa(String.fromCharCode(...tx.serialize({ requireAllSignatures: true, verifySignatures: false })));
+}
+
+function nacl(message: Uint8Array, signer: Keypair): Uint8Array {
+  return ed25519.sign(message, signer.secretKey.slice(0, 32));
 }
 
 /** A body stream without Content-Length (sent chunked), `total` bytes of JSON-ish text in 1 KiB chunks. */

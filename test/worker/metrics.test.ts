@@ -27,7 +27,9 @@ async function get(path: string, headers: Record<string, string> = {}) {
 const scrape = () =>
   eventually(async () => {
     const text = (await get("/metrics", ADMIN)).text;
-    const up = ["store", "database", "rpc"].every((source) => sample(text, "vault_metrics_source_up", { source }) === 1);
+    const up = ["store", "database", "rpc"].every(
+      (source) => sample(text, "vault_metrics_source_up", { source }) === 1,
+    );
     return up ? text : undefined;
   }, 30_000);
 

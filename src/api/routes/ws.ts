@@ -4,14 +4,44 @@ import { socketSubscribers } from "../../db/schema.ts";
 import type { AppEnv, Services } from "../../env.ts";
 import { parsePubkey } from "../../lib/pubkey.ts";
 import { ownerHub } from "../../realtime/owner-hub.ts";
-import { CLOSE_INVALID_OWNER } from "../../realtime/sockets.ts";
+import { CLOSE_INVALID_OWNER, signInMessage } from "../../realtime/sockets.ts";
+import { ok } from "../envelope.ts";
 import { AppError } from "../errors.ts";
+import { clientId, UNIDENTIFIED_CLIENT } from "../rate-limit.ts";
 
 /**
  * GET /ws/:owner — the owner's event stream. The upgrade is forwarded to the owner's hub, which accepts it with
  * the hibernation API (Hono's upgradeWebSocket would pin the Worker instead). `?since=<seq>` replays missed events.
+ * `?nonce=…&signature=…` (from GET /ws/:owner/nonce, signed by the owner's wallet) makes the socket authenticated:
+ * it is never refused by the per-owner cap on anonymous sockets.
  */
 export const wsRoutes = new Hono<AppEnv>();
+
+/** Sign-In-With-Solana style: a single-use nonce and the exact text the owner's wallet signs (signMessage). */
+wsRoutes.get("/ws/:owner/nonce", async (c) => {
+  const owner = parsePubkey(c.req.param("owner"))?.toBase58();
+  if (!owner) throw new AppError("INVALID_PUBKEY", "owner must be a base58 32-byte public key", { field: "owner" });
+  const { config } = c.get("services");
+  const url = new URL(c.req.url);
+  const nonce = randomNonce();
+  const issuedAt = new Date();
+  const expiresAt = new Date(issuedAt.getTime() + config.wsAuthNonceTtlSec * 1000);
+  const message = signInMessage({ domain: url.host, origin: url.origin, owner, nonce, issuedAt, expiresAt });
+  try {
+    await ownerHub(c.env, owner).storeNonce(nonce, message, expiresAt.getTime());
+  } catch (err) {
+    c.get("services").log.warn("sign-in nonce not stored", { owner, error: err });
+    throw new AppError("SERVICE_UNAVAILABLE", "Sign-in is unavailable right now; retry shortly");
+  }
+  return ok(c, {
+    owner,
+    nonce,
+    message,
+    issuedAt: issuedAt.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    connect: `/ws/${owner}?nonce=${nonce}&signature=<base58 ed25519 signature of message>`,
+  });
+});
 
 wsRoutes.get("/ws/:owner", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -25,10 +55,23 @@ wsRoutes.get("/ws/:owner", async (c) => {
     server.close(CLOSE_INVALID_OWNER, "invalid owner: expected a base58 32-byte public key");
     return new Response(null, { status: 101, webSocket: client });
   }
-  const firstConnection = await subscribe(c.get("services"), owner);
-  const since = new URL(c.req.url).searchParams.get("since");
+  const services = c.get("services");
+  const { config } = services;
+  const firstConnection = await subscribe(services, owner);
+  const query = new URL(c.req.url).searchParams;
   const target = new URL("https://owner-hub/connect");
-  if (since !== null) target.searchParams.set("since", since);
+  for (const name of ["since", "nonce", "signature"]) {
+    const value = query.get(name);
+    if (value !== null) target.searchParams.set(name, value.slice(0, 256));
+  }
+  // The Worker's configuration decides the caps; the hub, which sees its own sockets, enforces them.
+  const client = clientId(c);
+  target.searchParams.set("anonPerOwner", String(config.wsMaxAnonymousPerOwner));
+  // Without a trusted client address every client would share one cap: the per-client cap is then off.
+  if (client !== UNIDENTIFIED_CLIENT && config.wsMaxAnonymousPerClient > 0) {
+    target.searchParams.set("client", client);
+    target.searchParams.set("anonPerClient", String(config.wsMaxAnonymousPerClient));
+  }
   return ownerHub(c.env, owner).fetch(target.toString(), {
     headers: {
       upgrade: "websocket",
@@ -39,21 +82,33 @@ wsRoutes.get("/ws/:owner", async (c) => {
   });
 });
 
+function randomNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
- * Records that the owner listens (ingestion publishes only to such owners); true on the owner's first connection.
- * One autocommit statement over the HTTP handle. Without the record live events could be skipped, so a database
- * failure refuses the connection (503) rather than opening a socket that may stay silent.
+ * Records that the owner listens (ingestion publishes only to current listeners). True when ingestion was not
+ * publishing to this owner until now — a first connection, or one after the subscription expired — so the hub marks
+ * a gap in its log. One autocommit statement over the HTTP handle. Without the record live events could be skipped,
+ * so a database failure refuses the connection (503) rather than opening a socket that may stay silent.
  */
 async function subscribe(services: Services, owner: string): Promise<boolean> {
+  const ttl = services.config.subscriptionTtlSec;
   try {
-    const [row] = await services
-      .reads()
-      .insert(socketSubscribers)
-      .values({ owner })
-      .onConflictDoUpdate({ target: socketSubscribers.owner, set: { lastConnectedAt: sql`now()` } })
-      // xmax is 0 on a row this statement inserted, the updater's id on one it updated.
-      .returning({ inserted: sql<boolean>`(xmax = 0)` });
-    return row?.inserted === true;
+    const rows = await services.reads().execute<{ resumed: boolean }>(sql`
+      with prev as (
+        select ${socketSubscribers.hasSockets} as has_sockets, ${socketSubscribers.lastSocketAt} as last_socket_at
+        from ${socketSubscribers} where ${socketSubscribers.owner} = ${owner}
+      )
+      insert into ${socketSubscribers} (owner, has_sockets, last_socket_at)
+      values (${owner}, true, now())
+      on conflict (owner) do update set last_connected_at = now(), has_sockets = true, last_socket_at = now()
+      returning
+        (xmax = 0)
+        or coalesce((select not p.has_sockets and p.last_socket_at < now() - make_interval(secs => ${ttl}) from prev p), false)
+        as resumed`);
+    return rows.rows[0]?.resumed === true;
   } catch (err) {
     services.log.warn("socket subscription not recorded", { owner, error: err });
     throw new AppError("SERVICE_UNAVAILABLE", "Live updates are unavailable right now; reconnect shortly");
