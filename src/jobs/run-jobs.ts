@@ -42,7 +42,7 @@ export async function runJobs(env: Bindings, ctx: JobContext, jobs: Job[], trigg
       }
       record.durationMs = Date.now() - startedAt.getTime();
       services.metrics.count("vault_job_runs_total", { job: job.name, outcome: record.outcome });
-      services.metrics.count("vault_job_duration_seconds_total", { job: job.name }, record.durationMs / 1000);
+      services.metrics.count("vault_job_duration_seconds_total", { job: job.name }, record.durationMs / 1000, true);
       const level = record.outcome === "error" ? "error" : "info";
       services.log[level]("job finished", {
         job: job.name,

@@ -19,9 +19,12 @@ export class MetricsCollector {
   /** What was already sent of the RPC client's cumulative counts. */
   private readonly rpcSent = new Map<string, { requests: number; items: number; rateLimited: number }>();
 
-  /** Adds `value` to counter `name` with `labels`. */
-  count(name: string, labels: Labels, value = 1): void {
-    if (value === 0) return;
+  /**
+   * Adds `value` to counter `name` with `labels`. A zero is dropped unless `register` is set: then the series exists
+   * from its first event even when the amount is 0 (a job run that took under the runtime's timer resolution).
+   */
+  count(name: string, labels: Labels, value = 1, register = false): void {
+    if (value === 0 && !register) return;
     const key = `${name}{${labelKey(labels)}}`;
     const current = this.deltas.get(key);
     if (current) current[2] += value;

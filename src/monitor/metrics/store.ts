@@ -31,7 +31,8 @@ export class Metrics extends DurableObject<Bindings> {
   /** Adds one invocation's increments. */
   async add(deltas: CounterDelta[]): Promise<void> {
     for (const [name, labels, value] of deltas) {
-      if (!Number.isFinite(value) || value === 0) continue;
+      // A zero registers the series (the collector sends zeros only for counters that must exist from their first event).
+      if (!Number.isFinite(value) || value < 0) continue;
       this.ctx.storage.sql.exec(
         "insert into counters (name, labels, value) values (?, ?, ?) on conflict (name, labels) do update set value = value + excluded.value",
         name,
