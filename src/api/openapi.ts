@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_SCHEMAS } from "../realtime/events.ts";
 import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
 import { VERSION } from "./routes/health.ts";
 import { adminBody, lockBody, pauseBody, programListBody, transferBody } from "./routes/privileged.ts";
@@ -37,6 +38,15 @@ const PRIVILEGED: ErrorCode[] = [...BUILD, "UNAUTHORIZED", "FORBIDDEN", "VAULT_A
 /** Routes known to the API's own code; other modules may add theirs with `documentRoutes`. */
 const routes: DocumentedRoute[] = [
   { method: "get", path: "/openapi.json", summary: "This document", tag: "system", success: 200, errors: [] },
+  {
+    method: "get",
+    path: "/events/schema.json",
+    summary:
+      "The WebSocket contract as JSON Schema: the envelope { event, data, timestamp, seq } and each event's data (also in this document's components as WsEvent_<event>)",
+    tag: "realtime",
+    success: 200,
+    errors: [],
+  },
   {
     method: "get",
     path: "/docs",
@@ -350,6 +360,13 @@ export function openApiDocument() {
     components: {
       securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "x-api-key" } },
       schemas: {
+        // The WebSocket contract (GET /ws/{owner}): each event's `data`, from the same zod schemas the publishers use.
+        ...Object.fromEntries(
+          Object.entries(EVENT_SCHEMAS).map(([name, schema]) => [
+            `WsEvent_${name}`,
+            z.toJSONSchema(schema, { io: "output", target: "draft-2020-12" }),
+          ]),
+        ),
         Success: { type: "object", required: ["success", "data"], properties: { success: { const: true }, data: {} } },
         Error: {
           type: "object",

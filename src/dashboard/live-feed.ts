@@ -96,7 +96,8 @@ export function describeEvent(m: FeedMessage): string {
   if (m.event === "balance_update") {
     return `total ${formatUsdt(d.totalBalance)} · locked ${formatUsdt(d.lockedBalance)} · available ${formatUsdt(d.availableBalance)}`;
   }
-  if (typeof d.type === "string") parts.push(d.type);
+  const kind = d.transactionType ?? d.type;
+  if (typeof kind === "string") parts.push(kind);
   if (d.amount !== undefined && d.amount !== null) parts.push(formatUsdt(d.amount));
   if (typeof d.reason === "string") parts.push(d.reason);
   if (typeof d.message === "string") parts.push(d.message);

@@ -129,6 +129,12 @@ export const transactions = pgTable(
     claimReason: text("claim_reason"),
     /** Name of the API key that built a privileged request (never the key). */
     apiKeyName: varchar("api_key_name", { length: 64 }),
+    /**
+     * The exchange's label for the position a privileged lock/unlock was built for (1–64 printable ASCII). A label
+     * only: the program's transfers drain locked funds without naming a position (§8.7), so no balance is kept per
+     * position. Null for everything else, including locks the backend did not build.
+     */
+    positionId: varchar("position_id", { length: 64 }),
     blockhash: varchar("blockhash", { length: 64 }),
     lastValidBlockHeight: bigint("last_valid_block_height", { mode: "bigint" }),
     slot: bigint("slot", { mode: "bigint" }),

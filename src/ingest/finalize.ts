@@ -2,7 +2,7 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { chainTransactions, transactions } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
-import type { OwnerEvent } from "../realtime/publish.ts";
+import { type OwnerEvent, transactionFinalized } from "../realtime/events.ts";
 import { landingMoves } from "../vault/requests.ts";
 import { publishAll } from "./notify.ts";
 
@@ -54,19 +54,7 @@ export async function finalizePass(env: Bindings, services: Services, limit = 25
   const byOwner = new Map<string, OwnerEvent[]>();
   for (const r of rows) {
     const list = byOwner.get(r.vaultOwner) ?? [];
-    list.push({
-      event: "transaction_finalized",
-      data: {
-        transactionId: r.id,
-        type: r.transactionType,
-        owner: r.vaultOwner,
-        amount: r.amount?.toString() ?? null,
-        signature: r.signature,
-        eventIndex: r.eventIndex,
-        slot: r.slot?.toString() ?? null,
-        status: "finalized",
-      },
-    });
+    list.push(transactionFinalized(r));
     byOwner.set(r.vaultOwner, list);
   }
   await publishAll(env, services, byOwner);

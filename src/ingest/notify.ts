@@ -1,12 +1,18 @@
-/** What each owner's sockets are told after a batch commits. Amounts are decimal strings (exact, JSON-safe). */
+/** What each owner's sockets are told after a batch commits (payloads built by realtime/events.ts). */
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { socketSubscribers } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { chunks } from "../lib/chunks.ts";
-import { type OwnerEvent, type PublishReply, publishToOwner } from "../realtime/publish.ts";
-import { backingPayload } from "../vault/backing.ts";
+import {
+  balanceUpdate,
+  collateralMoved,
+  collateralTransferred,
+  type OwnerEvent,
+  transactionConfirmed,
+  transactionFailed,
+} from "../realtime/events.ts";
+import { type PublishReply, publishToOwner } from "../realtime/publish.ts";
 import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
-import type { VaultState } from "./vault-state.ts";
 
 /** Per-owner events for a committed batch, in chain order, then one balance_update per changed vault. */
 export function batchEvents(result: BatchResult): Map<string, OwnerEvent[]> {
@@ -17,103 +23,49 @@ export function batchEvents(result: BatchResult): Map<string, OwnerEvent[]> {
     out.set(owner, list);
   };
   for (const c of result.committed) {
+    const tx = c.decoded.tx;
     if (c.failure) {
-      for (const owner of c.failure.owners) push(owner, failedEvent(c, owner));
+      const f = c.failure;
+      const error = { code: f.code ?? null, name: f.name, message: f.message, instructionIndex: f.instructionIndex };
+      for (const owner of f.owners) push(owner, transactionFailed(tx, owner, f.requestIds.get(owner) ?? null, error));
       continue;
     }
     for (const row of c.rows) {
-      push(row.owner, { event: "transaction_confirmed", data: rowData(c, row) });
+      push(row.owner, transactionConfirmed(tx, row));
       const specific = specificEvent(c, row);
       if (specific) push(row.owner, specific);
     }
   }
-  for (const v of result.vaults) push(v.owner, { event: "balance_update", data: balanceData(v) });
+  for (const v of result.vaults) push(v.owner, balanceUpdate(v));
   return out;
-}
-
-function rowData(c: CommittedTx, row: StoredRow): Record<string, unknown> {
-  return {
-    transactionId: row.id,
-    requestId: row.requestId,
-    type: row.type,
-    owner: row.owner,
-    amount: row.amount?.toString() ?? null,
-    signature: c.decoded.tx.signature,
-    eventIndex: row.eventIndex,
-    slot: c.decoded.tx.slot.toString(),
-    blockTime: c.decoded.tx.blockTime?.toISOString() ?? null,
-    counterparty: row.counterparty,
-    reason: row.reason,
-    status: "confirmed",
-  };
 }
 
 /** collateral_locked / _unlocked / _transferred with the event's own figures. */
 function specificEvent(c: CommittedTx, row: StoredRow): OwnerEvent | null {
   const found = c.decoded.events.find((e) => e.index === row.eventIndex);
   if (!found) return null;
-  const base = { signature: c.decoded.tx.signature, slot: c.decoded.tx.slot.toString(), owner: row.owner };
+  const tx = c.decoded.tx;
   const { event } = found;
   if (event.name === "LockCollateralEvent" || event.name === "UnlockCollateralEvent") {
     const by = event.name === "LockCollateralEvent" ? event.data.lockedBy : event.data.unlockedBy;
-    return {
-      event: event.name === "LockCollateralEvent" ? "collateral_locked" : "collateral_unlocked",
-      data: {
-        ...base,
-        vault: event.data.vault.toBase58(),
-        amount: event.data.amount.toString(),
-        newLockedBalance: event.data.newLockedBalance.toString(),
-        newAvailableBalance: event.data.newAvailableBalance.toString(),
-        authority: by.toBase58(),
-      },
-    };
+    return collateralMoved(event.name === "LockCollateralEvent" ? "locked" : "unlocked", tx, row, {
+      vault: event.data.vault.toBase58(),
+      amount: event.data.amount,
+      lockedBalance: event.data.newLockedBalance,
+      availableBalance: event.data.newAvailableBalance,
+      authority: by.toBase58(),
+    });
   }
   if (event.name === "TransferCollateralEvent") {
-    return {
-      event: "collateral_transferred",
-      data: {
-        ...base,
-        direction: row.type === "transfer_out" ? "out" : "in",
-        amount: event.data.amount.toString(),
-        counterparty: row.counterparty,
-        reason: event.data.reason,
-        fromVault: event.data.fromVault.toBase58(),
-        toVault: event.data.toVault.toBase58(),
-        authority: event.data.transferredBy.toBase58(),
-      },
-    };
+    return collateralTransferred(tx, row, {
+      amount: event.data.amount,
+      reason: event.data.reason,
+      fromVault: event.data.fromVault.toBase58(),
+      toVault: event.data.toVault.toBase58(),
+      authority: event.data.transferredBy.toBase58(),
+    });
   }
   return null;
-}
-
-function failedEvent(c: CommittedTx, owner: string): OwnerEvent {
-  const f = c.failure!;
-  return {
-    event: "transaction_failed",
-    data: {
-      transactionId: f.requestIds.get(owner) ?? null,
-      owner,
-      signature: c.decoded.tx.signature,
-      slot: c.decoded.tx.slot.toString(),
-      error: { code: f.code ?? null, name: f.name, message: f.message, instructionIndex: f.instructionIndex },
-    },
-  };
-}
-
-/** The balance_update payload: the recorded balances and what really backs them (same slot). */
-export function balanceData(v: VaultState): Record<string, unknown> {
-  return {
-    owner: v.owner,
-    vaultAddress: v.address,
-    totalBalance: v.totalBalance.toString(),
-    lockedBalance: v.lockedBalance.toString(),
-    availableBalance: v.availableBalance.toString(),
-    totalDeposited: v.totalDeposited.toString(),
-    totalWithdrawn: v.totalWithdrawn.toString(),
-    ...backingPayload(v.backing),
-    mint: v.mint,
-    slot: v.slot.toString(),
-  };
 }
 
 /** Owner hubs called at once: each owner gets one call per batch, so only the per-owner order matters. */

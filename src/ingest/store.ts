@@ -17,6 +17,8 @@ type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export interface StoredRow extends HistoryRow {
   id: string;
   requestId: string | null;
+  /** The position label of the request this row carries out (privileged lock/unlock builds); null otherwise. */
+  positionId: string | null;
 }
 
 /** What one newly committed transaction changed (what the owners are told about). */
@@ -133,7 +135,7 @@ async function matchRequest(
   }
   const [row] = rows.splice(at, 1);
   await bindLanded(tx, request.id, c.decoded, row!);
-  c.rows.push({ ...row!, id: request.id, requestId: request.id });
+  c.rows.push({ ...row!, id: request.id, requestId: request.id, positionId: request.positionId ?? null });
   return rows;
 }
 
@@ -155,7 +157,7 @@ async function insertRows(tx: Tx, pending: PendingRow[]): Promise<void> {
     const ids = new Map(inserted.map((i) => [key(i.signature, i.type, i.eventIndex), i.id]));
     for (const p of part) {
       const id = ids.get(key(p.c.decoded.tx.signature, p.row.type, p.row.eventIndex));
-      if (id) p.c.rows.push({ ...p.row, id, requestId: null });
+      if (id) p.c.rows.push({ ...p.row, id, requestId: null, positionId: null });
     }
   }
 }

@@ -34,6 +34,8 @@ export interface BatchFigures {
 /** A repaired owner and the balance the cache now holds, for the `balance_update` push. */
 export interface Repaired {
   owner: string;
+  /** The vault account's address. */
+  address: string;
   vault: CollateralVault;
   token: TokenAccount | null;
   slot: number;
@@ -111,7 +113,7 @@ export async function reconcileBatch(
     tokenChecks.push({ owner: vault.owner.toBase58(), vault, token });
     if (!item.cached) inserts.push(rowFromChain(item.address, vault, token, slot));
     else if (await repairRow(services, item.cached, { vault, token }, slot, figures)) {
-      repaired.push({ owner: item.cached.owner, vault, token, slot });
+      repaired.push({ owner: item.cached.owner, address: item.address, vault, token, slot });
     }
   }
   figures.discovered += await insertDiscovered(db, inserts);

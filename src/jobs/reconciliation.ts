@@ -2,8 +2,8 @@ import { asc, sql } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { publishAll } from "../ingest/notify.ts";
-import type { OwnerEvent } from "../realtime/publish.ts";
-import { backing, backingPayload, tokenColumns } from "../vault/backing.ts";
+import { type OwnerEvent, reconciledBalanceUpdate } from "../realtime/events.ts";
+import { backing, tokenColumns } from "../vault/backing.ts";
 import {
   type BatchFigures,
   type BatchItem,
@@ -167,17 +167,20 @@ function pushBalanceUpdates(env: Bindings, ctx: JobContext, services: Services, 
   const usdtMint = services.config.usdtMint.toBase58();
   for (const r of repaired) {
     const token = tokenColumns(r.token, BigInt(r.slot));
-    const data = {
-      owner: r.owner,
-      totalBalance: r.vault.totalBalance.toString(),
-      lockedBalance: r.vault.lockedBalance.toString(),
-      availableBalance: r.vault.availableBalance.toString(),
-      ...backingPayload(backing({ totalBalance: r.vault.totalBalance, ...token }, usdtMint)),
-      mint: token.mint,
-      slot: r.slot,
-      source: "reconciliation",
-    };
-    byOwner.set(r.owner, [{ event: "balance_update", data }]);
+    byOwner.set(r.owner, [
+      reconciledBalanceUpdate({
+        owner: r.owner,
+        vaultAddress: r.address,
+        totalBalance: r.vault.totalBalance,
+        lockedBalance: r.vault.lockedBalance,
+        availableBalance: r.vault.availableBalance,
+        totalDeposited: r.vault.totalDeposited,
+        totalWithdrawn: r.vault.totalWithdrawn,
+        backing: backing({ totalBalance: r.vault.totalBalance, ...token }, usdtMint),
+        mint: token.mint,
+        slot: r.slot,
+      }),
+    ]);
   }
   ctx.waitUntil(
     publishAll(env, services, byOwner).catch((err) =>

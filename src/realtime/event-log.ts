@@ -1,10 +1,10 @@
 /** The owner hub's event log in Durable Object storage: every event gets a seq and is stored before it is pushed. */
-import type { OwnerEvent } from "./publish.ts";
+import type { OwnerEvent } from "./events.ts";
 
-/** The socket envelope. */
+/** The socket envelope (data as held: u64 values are bigint until `toJson` writes them). */
 export interface StoredEvent {
   event: string;
-  data: Record<string, unknown>;
+  data: OwnerEvent["data"];
   timestamp: string;
   seq: number;
 }

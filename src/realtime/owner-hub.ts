@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { reportOpenSockets } from "../monitor/metrics/collector.ts";
 import { appendEvents, markGap } from "./event-log.ts";
-import type { OwnerEvent } from "./publish.ts";
+import type { OwnerEvent } from "./events.ts";
 import { rateLimiter } from "./rate-limiter.ts";
 import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
 import { backgroundServices } from "./services.ts";
@@ -42,17 +42,20 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
       await this.scheduleAlarm(Date.now() + REBROADCAST_INTERVAL_MS);
       return new Response(null, { status: 204 });
     }
-    if (request.method === "POST" && url.pathname === "/publish") {
-      const body = (await request.json()) as { owner: string; events: OwnerEvent[] };
-      const stored = await this.publish(body.events);
-      // How many sockets heard it: 0 tells ingestion the owner no longer listens (the subscription starts to expire).
-      const sockets = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
-      return Response.json({ published: stored, sockets });
-    }
     if (url.pathname === "/connect" && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.acceptSocket(request, url);
     }
     return new Response("not found", { status: 404 });
+  }
+
+  /**
+   * RPC: stores the events (assigning seqs), pushes them to the ready sockets, and says how many sockets were open
+   * (0 tells ingestion the owner no longer listens: the subscription starts to expire).
+   */
+  async publishEvents(events: OwnerEvent[]): Promise<{ published: number; sockets: number }> {
+    const published = await this.publish(events);
+    const sockets = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    return { published, sockets };
   }
 
   /** Stores the events (assigning seqs), then pushes them to the ready sockets. Returns the last seq. */

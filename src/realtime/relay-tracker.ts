@@ -4,7 +4,7 @@ import { refreshRequestStatus } from "../vault/lifecycle.ts";
 import { sendRaw } from "../vault/relay.ts";
 import { isSettled } from "../vault/request-state.ts";
 import { findRequest, type TransactionRow } from "../vault/requests.ts";
-import type { OwnerEvent } from "./publish.ts";
+import { type OwnerEvent, transactionExpired } from "./events.ts";
 
 /** A request the owner's Durable Object follows until it is finalized, failed or expired. */
 export interface TrackedRequest {
@@ -82,8 +82,5 @@ export async function relayTick(
 }
 
 function expiredEvent(row: TransactionRow): OwnerEvent {
-  return {
-    event: "transaction_expired",
-    data: { transactionId: row.id, owner: row.vaultOwner, type: row.transactionType, status: "expired" },
-  };
+  return transactionExpired(row);
 }

@@ -2,6 +2,7 @@
 import { eq } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
+import { toJson } from "../lib/json.ts";
 import { backing, backingPayload } from "../vault/backing.ts";
 import { eventsAfter, gapSeq, latestSeq, oldestSeq, type StoredEvent } from "./event-log.ts";
 import { backgroundServices } from "./services.ts";
@@ -54,7 +55,7 @@ export function signInMessage(input: {
 
 /** A message that is not a stored event (no seq of its own: it carries the latest seq). */
 function control(event: string, data: Record<string, unknown>, seq: number): string {
-  return JSON.stringify({ event, data, timestamp: new Date().toISOString(), seq });
+  return toJson({ event, data, timestamp: new Date().toISOString(), seq });
 }
 
 /**
@@ -106,7 +107,7 @@ export async function bringUpToDate(
   }
   // No await between reading the tail and marking ready: a later publish sees the socket ready and sends the rest.
   const tail = await eventsAfter(storage, from);
-  for (const e of tail) ws.send(JSON.stringify(e));
+  for (const e of tail) ws.send(toJson(e));
   const attachment = ws.deserializeAttachment() as SocketAttachment;
   ws.serializeAttachment({ ...attachment, ready: true } satisfies SocketAttachment);
 }
@@ -116,17 +117,19 @@ async function snapshot(env: Bindings, owner: string, seq: number): Promise<Reco
   const services = backgroundServices(env, { durableObject: "VaultOwnerHub", owner });
   try {
     const [v] = await services.db().db.select().from(vaults).where(eq(vaults.owner, owner)).limit(1);
+    // The same fields and encoding as balance_update (exact JSON integers).
     const balances = v
       ? {
+          owner,
+          totalBalance: v.totalBalance,
+          lockedBalance: v.lockedBalance,
+          availableBalance: v.availableBalance,
           vaultAddress: v.vaultAddress,
-          totalBalance: v.totalBalance.toString(),
-          lockedBalance: v.lockedBalance.toString(),
-          availableBalance: v.availableBalance.toString(),
-          totalDeposited: v.totalDeposited.toString(),
-          totalWithdrawn: v.totalWithdrawn.toString(),
+          totalDeposited: v.totalDeposited,
+          totalWithdrawn: v.totalWithdrawn,
           ...backingPayload(backing(v, services.config.usdtMint.toBase58())),
           mint: v.mint,
-          slot: v.slot.toString(),
+          slot: v.slot,
         }
       : null;
     return { owner, balances, latestSeq: seq };
@@ -141,7 +144,7 @@ async function snapshot(env: Bindings, owner: string, seq: number): Promise<Reco
 /** Sends stored events to every ready socket; a socket that fails to send is closed, never the publish. */
 export function broadcast(sockets: WebSocket[], events: StoredEvent[]): void {
   if (events.length === 0) return;
-  const lines = events.map((e) => JSON.stringify(e));
+  const lines = events.map((e) => toJson(e));
   for (const ws of sockets) {
     try {
       const attachment = ws.deserializeAttachment() as SocketAttachment | null;

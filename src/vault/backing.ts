@@ -85,12 +85,12 @@ export function formatVaultAmount(amount: bigint, b: Backing, mint: string | nul
   return `${amount} base units (token account ${b.flags.includes("unverified") ? "not verified" : "missing"})`;
 }
 
-/** The backing as socket payloads carry it: decimal strings, like every amount in socket messages. */
+/** The backing as socket payloads carry it: bigint amounts, written as exact JSON integers (lib/json.ts). */
 export function backingPayload(b: Backing) {
   return {
-    tokenAccountBalance: b.tokenAccountBalance?.toString() ?? null,
-    backedBalance: b.backedBalance.toString(),
-    unbackedBalance: b.unbackedBalance.toString(),
+    tokenAccountBalance: b.tokenAccountBalance,
+    backedBalance: b.backedBalance,
+    unbackedBalance: b.unbackedBalance,
     flags: b.flags,
   };
 }

@@ -208,6 +208,8 @@ export function requestView(row: TransactionRow) {
     lastValidBlockHeight: row.lastValidBlockHeight,
     counterparty: row.counterparty,
     reason: row.reason,
+    /** The exchange's position label of a privileged lock/unlock the backend built; null otherwise. */
+    positionId: row.positionId,
     error: row.status === "failed" ? { code: row.errorCode, name: row.errorName, message: row.errorMessage } : null,
     /** The signature a client reported, while or after the chain checks it: unverified, verified or rejected (why). */
     reportedSignature: row.claimedSignature

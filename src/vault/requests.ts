@@ -27,6 +27,8 @@ export interface BuildResponse {
   estimatedFeeLamports: bigint;
   messageHash: string;
   instructions: string[];
+  /** Privileged lock/unlock only: the position label stored with the request. */
+  positionId?: string | null;
 }
 
 export type TransactionRow = typeof transactions.$inferSelect;
@@ -72,20 +74,21 @@ export async function recordBuiltRequest(
         blockhash: built.recentBlockhash,
         lastValidBlockHeight: built.lastValidBlockHeight,
         apiKeyName: audit?.apiKeyName ?? null,
+        positionId: plan.positionId ?? null,
         details: { feePayer: plan.feePayer.toBase58(), steps: plan.steps },
       })
       .onConflictDoNothing({
         target: [transactions.messageHash, transactions.transactionType],
         where: sql`message_hash is not null`,
       })
-      .returning({ id: transactions.id, status: transactions.status });
+      .returning({ id: transactions.id, status: transactions.status, positionId: transactions.positionId });
     // The same operation built twice within one blockhash is the same message, hence the same transaction (it can
     // land only once): both callers get the one request that stands for it.
     const found =
       inserted[0] ??
       (
         await tx
-          .select({ id: transactions.id, status: transactions.status })
+          .select({ id: transactions.id, status: transactions.status, positionId: transactions.positionId })
           .from(transactions)
           .where(and(eq(transactions.messageHash, built.messageHash), eq(transactions.transactionType, plan.type)))
           .limit(1)
@@ -121,6 +124,8 @@ export async function recordBuiltRequest(
     estimatedFeeLamports: built.estimatedFeeLamports,
     messageHash: built.messageHash,
     instructions: plan.steps,
+    // The label stored with the request: an identical build moments earlier (the same message) keeps its own.
+    ...(plan.positionId !== undefined ? { positionId: row.positionId ?? null } : {}),
   };
 }
 
@@ -132,6 +137,7 @@ function auditDetails(plan: PlannedOperation): Record<string, unknown> {
     amount: plan.amount?.toString() ?? null,
     signer: plan.feePayer.toBase58(),
     steps: plan.steps,
+    ...(plan.positionId ? { positionId: plan.positionId } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface PlannedOperation {
   instructions: TransactionInstruction[];
   /** Names of the instructions after the compute-budget pair, for clients. */
   steps: string[];
+  /** The exchange's position label (privileged lock/unlock only), stored with the request. */
+  positionId?: string | null;
 }
 
 const VAULT_ACCOUNT_SIZE = 121;

@@ -112,17 +112,17 @@ describe("backed balances", () => {
     await ingestPass();
 
     const expected = {
-      totalBalance: inflated.toString(),
-      tokenAccountBalance: deposit.toString(),
-      backedBalance: deposit.toString(),
-      unbackedBalance: (inflated - deposit).toString(),
+      totalBalance: Number(inflated),
+      tokenAccountBalance: Number(deposit),
+      backedBalance: Number(deposit),
+      unbackedBalance: Number(inflated - deposit),
       flags: ["unbacked"],
     };
     const pushed = await socket.waitFor((m) =>
-      m.some((x) => x.event === "balance_update" && x.data.totalBalance === inflated.toString()),
+      m.some((x) => x.event === "balance_update" && x.data.totalBalance === Number(inflated)),
     );
     expect(
-      pushed.find((x) => x.event === "balance_update" && x.data.totalBalance === inflated.toString())?.data,
+      pushed.find((x) => x.event === "balance_update" && x.data.totalBalance === Number(inflated))?.data,
     ).toMatchObject(expected);
 
     const { status, body } = await call(`/vault/balance/${owner}`);
@@ -194,7 +194,7 @@ describe("backed balances", () => {
     const [snapshot] = await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
     expect((snapshot!.data as { balances: Record<string, unknown> }).balances).toMatchObject({
       mint: mint.toBase58(),
-      backedBalance: "0",
+      backedBalance: 0,
       flags: ["unbacked", "foreign_mint"],
     });
     socket.ws.close(1000, "done");
@@ -220,12 +220,12 @@ describe("backed balances", () => {
     }, 120_000);
     expect(row).toMatchObject({ totalBalance: 100_000_000n, tokenAmount: 105_000_000n });
     const pushed = await socket.waitFor((m) =>
-      m.some((x) => x.event === "balance_update" && x.data.tokenAccountBalance === "105000000"),
+      m.some((x) => x.event === "balance_update" && x.data.tokenAccountBalance === 105_000_000),
     );
-    expect(pushed.find((x) => x.data.tokenAccountBalance === "105000000")?.data).toMatchObject({
-      totalBalance: "100000000",
-      backedBalance: "100000000",
-      unbackedBalance: "0",
+    expect(pushed.find((x) => x.data.tokenAccountBalance === 105_000_000)?.data).toMatchObject({
+      totalBalance: 100_000_000,
+      backedBalance: 100_000_000,
+      unbackedBalance: 0,
       flags: ["token_surplus"],
       source: "reconciliation",
     });

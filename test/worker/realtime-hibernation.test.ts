@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { socketSubscribers } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { RETAINED_EVENTS } from "../../src/realtime/event-log.ts";
+import { alertEvent } from "../../src/realtime/events.ts";
 import { ownerHub } from "../../src/realtime/owner-hub.ts";
 import { publishToOwner } from "../../src/realtime/publish.ts";
 import { eventually, fundedWallet } from "./chain.ts";
@@ -63,10 +64,16 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     await first.waitFor((m) => m.some((x) => x.event === "snapshot"));
     first.ws.close(1000, "done");
     const total = RETAINED_EVENTS + 150;
-    const batch = Array.from({ length: total }, (_, i) => ({
-      event: "alert" as const,
-      data: { kind: "retention_probe", n: i + 1 },
-    }));
+    const batch = Array.from({ length: total }, (_, i) =>
+      alertEvent({
+        id: String(i + 1),
+        kind: "retention_probe",
+        severity: "info",
+        message: "probe",
+        owner,
+        details: { n: i + 1 },
+      }),
+    );
     await publishToOwner(env as Bindings, owner, batch.slice(0, 600));
     await publishToOwner(env as Bindings, owner, batch.slice(600));
 
@@ -83,7 +90,9 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     await recent.waitFor((m) => m.filter((x) => x.event === "alert").length >= 25);
     const replayed = recent.of("alert");
     expect(replayed.map((m) => m.seq)).toEqual(Array.from({ length: 25 }, (_, i) => total - 24 + i));
-    expect(replayed.map((m) => m.data.n)).toEqual(Array.from({ length: 25 }, (_, i) => total - 24 + i));
+    expect(replayed.map((m) => (m.data.details as { n: number }).n)).toEqual(
+      Array.from({ length: 25 }, (_, i) => total - 24 + i),
+    );
     expect(recent.of("resync")).toHaveLength(0);
 
     // The oldest retained event is still replayable; the one before it is not.
@@ -109,7 +118,7 @@ describe("the owner's hub hibernates and keeps a bounded log", () => {
     await socket.waitFor((m) => m.some((x) => x.event === "resync"));
     expect(socket.of("resync")[0]!.data.reason).toMatch(/not recorded/);
     // The snapshot already reflects the lock ingested before the first connection.
-    expect(socket.of("snapshot")[0]!.data.balances).toMatchObject({ lockedBalance: "7" });
+    expect(socket.of("snapshot")[0]!.data.balances).toMatchObject({ lockedBalance: 7 });
     expect(await subscriberRow(owner)).toHaveLength(1);
 
     const after = await lockDirect(vault, signer, 8n);

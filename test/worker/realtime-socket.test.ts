@@ -47,9 +47,9 @@ describe("the owner's WebSocket", () => {
     );
     expect(confirmedAt).toBeGreaterThanOrEqual(0);
     expect(finalizedAt).toBeGreaterThan(confirmedAt);
-    expect(socket.messages[confirmedAt]!.data).toMatchObject({ type: "deposit", amount: "400000", owner });
+    expect(socket.messages[confirmedAt]!.data).toMatchObject({ transactionType: "deposit", amount: 400_000, owner });
     const balance = socket.of("balance_update").at(-1)!;
-    expect(balance.data).toMatchObject({ owner, totalBalance: "400000", availableBalance: "400000" });
+    expect(balance.data).toMatchObject({ owner, totalBalance: 400_000, availableBalance: 400_000 });
     for (const m of socket.messages) expect(Object.keys(m).sort()).toEqual(["data", "event", "seq", "timestamp"]);
 
     const history = await call(`/vault/transactions/${owner}`);
@@ -68,9 +68,10 @@ describe("the owner's WebSocket", () => {
     await socket.waitFor((m) => m.some((x) => x.event === "collateral_locked" && x.data.signature === sig));
     expect(socket.of("collateral_locked").find((x) => x.data.signature === sig)!.data).toMatchObject({
       owner,
-      amount: "750000",
-      newLockedBalance: "750000",
-      newAvailableBalance: "1250000",
+      amount: 750_000,
+      positionId: null,
+      lockedBalance: 750_000,
+      availableBalance: 1_250_000,
       authority: stranger.publicKey.toBase58(),
     });
     const rows = await withDb((db) =>
@@ -102,8 +103,8 @@ describe("the owner's WebSocket", () => {
     let locked = 0n;
     locks.forEach((m, i) => {
       locked += BigInt(i + 1);
-      expect(m.data.amount).toBe(String(i + 1));
-      expect(m.data.newLockedBalance).toBe(locked.toString());
+      expect(m.data.amount).toBe(i + 1);
+      expect(m.data.lockedBalance).toBe(Number(locked));
     });
     const seqs = socket.messages.filter((m) => m.event !== "snapshot").map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

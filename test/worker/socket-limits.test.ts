@@ -10,8 +10,8 @@ import { publishAll, subscribedOwners } from "../../src/ingest/notify.ts";
 import { subscriptionPurgeJob } from "../../src/jobs/subscription-purge.ts";
 import { base58Encode } from "../../src/lib/base58.ts";
 import { latestSeq } from "../../src/realtime/event-log.ts";
+import { alertEvent, type OwnerEvent } from "../../src/realtime/events.ts";
 import { ownerHub } from "../../src/realtime/owner-hub.ts";
-import type { OwnerEvent } from "../../src/realtime/publish.ts";
 import { backgroundServices } from "../../src/realtime/services.ts";
 import { CLOSE_AUTH_FAILED, CLOSE_TOO_MANY_SOCKETS } from "../../src/realtime/sockets.ts";
 import { eventually } from "./chain.ts";
@@ -157,7 +157,15 @@ describe("socket caps and sign-in", () => {
 });
 
 describe("subscription expiry", () => {
-  const event = (n: number): OwnerEvent => ({ event: "alert", data: { probe: n } });
+  const event = (n: number): OwnerEvent =>
+    alertEvent({
+      id: String(n),
+      kind: "probe",
+      severity: "info",
+      message: "probe",
+      owner: "probe",
+      details: { probe: n },
+    });
   const hubSeq = (owner: string) =>
     runInDurableObject(ownerHub(env as Bindings, owner), (_i, state) => latestSeq(state.storage));
   const row = (owner: string) =>
@@ -200,7 +208,9 @@ describe("subscription expiry", () => {
       await back.waitFor((m) => m.some((e) => e.event === "resync"));
       expect((await row(owner))?.hasSockets).toBe(true);
       await publishAll(env as Bindings, services, new Map([[owner, [event(4)]]]));
-      await back.waitFor((m) => m.some((e) => e.event === "alert" && (e.data as { probe?: number }).probe === 4));
+      await back.waitFor((m) =>
+        m.some((e) => e.event === "alert" && (e.data as { details?: { probe?: number } }).details?.probe === 4),
+      );
       back.ws.close(1000, "done");
 
       // Expired rows are purged by the minute job; current listeners are kept.

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env.ts";
+import { eventsJsonSchema } from "../../realtime/events.ts";
 import { openApiDocument } from "../openapi.ts";
 
 /** A self-contained API reference page: it renders /openapi.json with a few lines of inline script (no CDN). */
@@ -33,4 +34,5 @@ fetch("/openapi.json").then(r=>r.json()).then(doc=>{
 /** GET /openapi.json and GET /docs. */
 export const docs = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument()))
+  .get("/events/schema.json", (c) => c.json(eventsJsonSchema()))
   .get("/docs", (c) => c.html(DOCS_HTML));

@@ -11,10 +11,16 @@ import { idempotencyScope, idempotent } from "../idempotency.ts";
 import { amountSchema, priorityFeeSchema, pubkeySchema, readJsonBody, validate } from "../validation.ts";
 import { buildAndRecord } from "./vault-build.ts";
 
+/** The exchange's position label: 1–64 printable ASCII characters (no control characters). */
+export const positionIdSchema = z
+  .string({ error: "positionId must be a string of 1-64 printable ASCII characters" })
+  .regex(/^[\x20-\x7e]{1,64}$/, "positionId must be 1-64 printable ASCII characters");
+
 export const lockBody = z.strictObject({
   authorityPubkey: pubkeySchema,
   userPubkey: pubkeySchema,
   amount: amountSchema,
+  positionId: positionIdSchema.optional(),
   priorityFee: priorityFeeSchema,
 });
 export const transferBody = z.strictObject({
@@ -91,6 +97,7 @@ const AUDITED_FIELDS = new Set([
   "adminPubkey",
   "programId",
   "paused",
+  "positionId",
 ]);
 
 /** Unsigned builders for the exchange's services (`service` scope) and operators (`admin` scope). */
@@ -101,15 +108,27 @@ export const privileged = new Hono<AppEnv>()
   .use("/admin/*", requireScope("admin"))
   .post(
     "/vault/lock",
-    builder("vault.lock", lockBody, (s, b) =>
-      planLockOrUnlock(s, { kind: "lock", authority: b.authorityPubkey, owner: b.userPubkey, amount: b.amount }),
-    ),
+    builder("vault.lock", lockBody, async (s, b) => ({
+      ...(await planLockOrUnlock(s, {
+        kind: "lock",
+        authority: b.authorityPubkey,
+        owner: b.userPubkey,
+        amount: b.amount,
+      })),
+      positionId: b.positionId ?? null,
+    })),
   )
   .post(
     "/vault/unlock",
-    builder("vault.unlock", lockBody, (s, b) =>
-      planLockOrUnlock(s, { kind: "unlock", authority: b.authorityPubkey, owner: b.userPubkey, amount: b.amount }),
-    ),
+    builder("vault.unlock", lockBody, async (s, b) => ({
+      ...(await planLockOrUnlock(s, {
+        kind: "unlock",
+        authority: b.authorityPubkey,
+        owner: b.userPubkey,
+        amount: b.amount,
+      })),
+      positionId: b.positionId ?? null,
+    })),
   )
   .post(
     "/vault/transfer",
