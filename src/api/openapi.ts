@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EVENT_SCHEMAS } from "../realtime/events.ts";
 import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
+import { balanceData, buildData, healthData, historyData, nonceData, requestData, tvlData } from "./responses.ts";
 import { VERSION } from "./routes/health.ts";
 import { adminBody, lockBody, pauseBody, programListBody, transferBody } from "./routes/privileged.ts";
 import { submitBody } from "./routes/transactions.ts";
@@ -17,6 +18,8 @@ export interface DocumentedRoute {
   query?: z.ZodType;
   scope?: "service" | "admin";
   success: number;
+  /** Schema of the envelope's `data` on success (src/api/responses.ts); undescribed bodies are `data: {}`. */
+  data?: z.ZodType;
   /** The success body's media type when it is not the JSON envelope (e.g. /metrics). */
   successContentType?: "text/plain";
   errors: ErrorCode[];
@@ -274,6 +277,25 @@ const routes: DocumentedRoute[] = [
   },
 ];
 
+/** The success `data` of the operations frontends call most (src/api/responses.ts), by "method path". */
+const BUILDS = [
+  "/vault/initialize",
+  "/vault/deposit",
+  "/vault/withdraw",
+  "/vault/lock",
+  "/vault/unlock",
+  "/vault/transfer",
+];
+export const RESPONSE_DATA: Record<string, z.ZodType> = {
+  "get /health": healthData,
+  ...Object.fromEntries(BUILDS.map((path) => [`post ${path}`, buildData])),
+  "get /vault/balance/{owner}": balanceData,
+  "get /vault/transactions/{owner}": historyData,
+  "get /vault/tvl": tvlData,
+  "get /transactions/{id}": requestData,
+  "get /ws/{owner}/nonce": nonceData,
+};
+
 /** Adds routes defined elsewhere (ingestion, jobs, monitor) to the document. */
 export function documentRoutes(extra: DocumentedRoute[]): void {
   routes.push(...extra);
@@ -307,12 +329,26 @@ export function openApiDocument() {
     const codes = [...new Set([...r.errors, ...COMMON])];
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+    const data = r.data ?? RESPONSE_DATA[`${r.method} ${r.path}`];
     const responses: Record<string, unknown> = {
       [r.success]: {
         description: "Success",
         content: r.successContentType
           ? { [r.successContentType]: { schema: { type: "string" } } }
-          : { "application/json": { schema: { $ref: "#/components/schemas/Success" } } },
+          : {
+              "application/json": {
+                schema: data
+                  ? {
+                      type: "object",
+                      required: ["success", "data"],
+                      properties: {
+                        success: { const: true },
+                        data: z.toJSONSchema(data, { io: "output", target: "draft-2020-12" }),
+                      },
+                    }
+                  : { $ref: "#/components/schemas/Success" },
+              },
+            },
       },
     };
     for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {

@@ -1,4 +1,33 @@
-/** The page's HTTP client: the API's envelope, exact integers, and errors in plain words with their code. */
+/**
+ * The page's HTTP client: the typed client (src/client, generated from the OpenAPI document) for the documented
+ * operations, a plain `api()` for the rest; the API's envelope, exact integers, and errors in plain words with their
+ * code.
+ */
+import { createVaultClient } from "../client/index.ts";
+
+/** The typed client for this page's own origin. */
+export const client = createVaultClient("");
+
+/**
+ * Unwraps a typed call: the envelope's `data`, or an ApiError with the refusal's code (NETWORK_ERROR when the server
+ * could not be reached).
+ */
+export async function typed<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<R>,
+): Promise<NonNullable<R["data"]> extends { data: infer T } ? T : never> {
+  type T = NonNullable<R["data"]> extends { data: infer D } ? D : never;
+  let result: R;
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError("NETWORK_ERROR", "The server could not be reached. Is it running?", 0);
+  }
+  if (result.data !== undefined) return (result.data as { data: T }).data;
+  const refusal = (result.error as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const status = result.response.status;
+  if (refusal?.code) throw new ApiError(refusal.code, refusal.message ?? refusal.code, status);
+  throw new ApiError(`HTTP_${status}`, `Unexpected answer from the server (HTTP ${status})`, status);
+}
 
 /** An API refusal (or a network failure, code NETWORK_ERROR) ready to show to a person. */
 export class ApiError extends Error {

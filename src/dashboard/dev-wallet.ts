@@ -3,7 +3,7 @@
  * the API's unsigned transactions in the page and relaying them through POST /vault/submit.
  */
 import { Keypair, VersionedTransaction } from "@solana/web3.js";
-import { ApiError, api, describeError } from "./api.ts";
+import { ApiError, api, client, describeError, typed } from "./api.ts";
 import { byId, say } from "./dom.ts";
 import { formatUsdt, parseUsdt } from "./format.ts";
 import { refreshOwner, showOwner } from "./vault-view.ts";
@@ -146,7 +146,7 @@ async function waitForStatus(id: string, progress: (status: string) => void) {
   const deadline = Date.now() + 90_000;
   let last = "";
   while (Date.now() < deadline) {
-    const view = await api<{ status: string; error?: unknown }>(`/transactions/${id}`);
+    const view = await typed(client.GET("/transactions/{id}", { params: { path: { id } } }));
     if (view.status !== last) {
       last = view.status;
       progress(last);

@@ -1,5 +1,5 @@
 /** The system view: TVL figures and chart, health and jobs from /monitor/status, and alerts for operators. */
-import { ApiError, api, describeError, isMissingRoute } from "./api.ts";
+import { ApiError, api, client, describeError, isMissingRoute, typed } from "./api.ts";
 import { lineChart } from "./chart.ts";
 import { byId, h, replace, say } from "./dom.ts";
 import { formatTime, formatUsdt, usdtNumber } from "./format.ts";
@@ -50,7 +50,7 @@ export async function refreshSystem(): Promise<void> {
 
 async function loadTvl(): Promise<Tvl | null> {
   try {
-    const tvl = await api<Tvl>("/vault/tvl");
+    const tvl: Tvl = await typed(client.GET("/vault/tvl"));
     byId("tvl-total").textContent = formatUsdt(tvl.totalValueLocked);
     byId("tvl-vaults").textContent = String(tvl.activeVaults);
     byId("tvl-locked").textContent = formatUsdt(tvl.totalLocked);

@@ -1,5 +1,5 @@
 /** The vault view: balance cards, live feed, balance history chart and the transaction table for one owner. */
-import { ApiError, api, describeError, isMissingRoute } from "./api.ts";
+import { ApiError, api, client, describeError, isMissingRoute, typed } from "./api.ts";
 import { lineChart, type Point } from "./chart.ts";
 import { byId, h, replace, say } from "./dom.ts";
 import { formatTime, formatUsdt, looksLikePubkey, shortKey, toBig, usdtNumber } from "./format.ts";
@@ -137,7 +137,7 @@ export function setBalances(b: Balances): void {
 async function loadBalance(): Promise<void> {
   const status = byId("vault-status");
   try {
-    setBalances(await api<Balances>(`/vault/balance/${state.owner}`));
+    setBalances(await typed(client.GET("/vault/balance/{owner}", { params: { path: { owner: state.owner } } })));
     say(status, `Showing vault of ${shortKey(state.owner, 6)}.`, "ok");
   } catch (err) {
     for (const id of ["card-total", "card-locked", "card-available"]) byId(id).textContent = "—";
@@ -152,10 +152,12 @@ async function loadBalance(): Promise<void> {
 async function loadHistory(): Promise<void> {
   if (!state.owner) return;
   const body = byId("history").querySelector("tbody")!;
-  const query = new URLSearchParams({ limit: String(PAGE), offset: String(state.offset) });
-  if (state.type) query.set("type", state.type);
+  const query: Record<string, string> = { limit: String(PAGE), offset: String(state.offset) };
+  if (state.type) query.type = state.type;
   try {
-    const page = await api<HistoryPage>(`/vault/transactions/${state.owner}?${query}`);
+    const page: HistoryPage = await typed(
+      client.GET("/vault/transactions/{owner}", { params: { path: { owner: state.owner }, query } }),
+    );
     replace(body, ...page.transactions.map(historyRow));
     if (page.transactions.length === 0) replace(body, h("tr", {}, h("td", { colspan: 5 }, "No transactions.")));
     const shownTo = page.offset + page.transactions.length;

@@ -1,0 +1,111 @@
+/**
+ * Schemas of the `data` inside the success envelope, for the operations frontends call most. They feed the OpenAPI
+ * document (and so the generated client's types); test/worker/response-schemas.test.ts validates real responses of
+ * every operation listed here against them. Objects are open (`looseObject`): a field may be added, never removed.
+ */
+import { z } from "zod";
+
+const u64 = z.int().min(0).meta({ description: "u64 as an exact JSON integer literal" });
+const pubkey = z.string().meta({ description: "base58 public key" });
+const iso = z.string().meta({ description: "ISO 8601 time" });
+
+export const healthData = z.looseObject({
+  status: z.enum(["healthy", "unhealthy"]),
+  database: z.boolean(),
+  solanaRpc: z.boolean(),
+  version: z.string(),
+});
+
+export const buildData = z.looseObject({
+  transactionId: z.string(),
+  status: z.string(),
+  unsignedTransaction: z.string().meta({ description: "base64 wire transaction, unsigned" }),
+  message: z.string(),
+  type: z.string(),
+  owner: pubkey,
+  amount: u64.nullable(),
+  vaultAddress: pubkey,
+  feePayer: pubkey,
+  recentBlockhash: z.string(),
+  lastValidBlockHeight: u64,
+  computeUnitLimit: z.int(),
+  computeUnitPrice: u64,
+  estimatedFeeLamports: u64,
+  messageHash: z.string(),
+  instructions: z.array(z.string()),
+  positionId: z.string().nullable().optional(),
+});
+
+export const balanceData = z.looseObject({
+  owner: pubkey,
+  totalBalance: u64,
+  lockedBalance: u64,
+  availableBalance: u64,
+  formattedTotal: z.string(),
+  formattedAvailable: z.string(),
+  formattedLocked: z.string(),
+  tokenAccountBalance: u64.nullable(),
+  backedBalance: u64,
+  unbackedBalance: u64,
+  formattedBacked: z.string(),
+  flags: z.array(z.string()),
+  mint: z.string().nullable(),
+  vaultAddress: pubkey,
+  tokenAccount: z.string().nullable(),
+  totalDeposited: u64,
+  totalWithdrawn: u64,
+  status: z.string(),
+  createdAt: iso.nullable(),
+  slot: u64,
+  updatedAt: iso,
+  source: z.string(),
+});
+
+export const requestData = z.looseObject({
+  transactionId: z.string(),
+  type: z.string(),
+  status: z.string(),
+  owner: pubkey,
+  amount: u64.nullable(),
+  signature: z.string().nullable(),
+  slot: u64.nullable(),
+  blockTime: iso.nullable(),
+  counterparty: z.string().nullable(),
+  reason: z.string().nullable(),
+  positionId: z.string().nullable(),
+  error: z.looseObject({}).nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+
+export const historyData = z.looseObject({
+  owner: pubkey,
+  transactions: z.array(requestData),
+  total: z.int(),
+  limit: z.int(),
+  offset: z.int(),
+});
+
+export const tvlData = z.looseObject({
+  totalValueLocked: u64,
+  formattedTvl: z.string(),
+  activeVaults: z.int(),
+  recordedTotal: u64.nullable(),
+  unbackedTotal: u64.nullable(),
+  totalLocked: u64,
+  totalAvailable: u64,
+  formattedLocked: z.string(),
+  formattedAvailable: z.string(),
+  slot: u64.nullable(),
+  asOf: iso,
+  source: z.enum(["snapshot", "chain"]),
+});
+
+export const nonceData = z.looseObject({
+  owner: pubkey,
+  nonce: z.string(),
+  message: z.string(),
+  issuedAt: iso,
+  expiresAt: iso,
+  connect: z.string(),
+});
