@@ -41,6 +41,10 @@ export interface Config {
   priorityFeePercentile: number;
   /** Upper bound of the compute-unit price, micro-lamports per CU. */
   priorityFeeMaxMicroLamports: bigint;
+  /** Lower bound of the compute-unit price (quiet accounts report 0, which does not land under load). */
+  priorityFeeFloorMicroLamports: bigint;
+  /** Where the price comes from: per-account percentiles of getRecentPrioritizationFees, or Helius's estimator. */
+  priorityFeeEstimator: "rpc" | "helius";
   /** Safety margin added to the simulated compute units, percent. */
   computeUnitMarginPercent: number;
   /** API keys with their scopes (secret `API_KEYS`). */
@@ -193,6 +197,12 @@ const schema = z.object({
     .regex(/^\d{1,12}$/, "must be a whole number of micro-lamports")
     .default("500000")
     .transform((s) => BigInt(s)),
+  PRIORITY_FEE_FLOOR_MICROLAMPORTS: z
+    .string()
+    .regex(/^\d{1,12}$/, "must be a whole number of micro-lamports")
+    .default("0")
+    .transform((s) => BigInt(s)),
+  PRIORITY_FEE_ESTIMATOR: z.enum(["rpc", "helius"]).default("rpc"),
   COMPUTE_UNIT_MARGIN_PERCENT: z.coerce.number().int().min(0).max(500).default(20),
   API_KEYS: z
     .string()
@@ -334,6 +344,8 @@ export function loadConfig(env: object): Config {
     neonWsProxy: v.NEON_WS_PROXY ?? null,
     priorityFeePercentile: v.PRIORITY_FEE_PERCENTILE,
     priorityFeeMaxMicroLamports: v.PRIORITY_FEE_MAX_MICROLAMPORTS,
+    priorityFeeFloorMicroLamports: v.PRIORITY_FEE_FLOOR_MICROLAMPORTS,
+    priorityFeeEstimator: v.PRIORITY_FEE_ESTIMATOR,
     computeUnitMarginPercent: v.COMPUTE_UNIT_MARGIN_PERCENT,
     apiKeys: v.API_KEYS,
     allowUnlistedAuthorities: v.ALLOW_UNLISTED_AUTHORITIES === "true",

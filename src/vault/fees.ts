@@ -18,7 +18,16 @@ export interface PriorityFeeOptions {
   percentile?: number;
 }
 
-/** The compute-unit price: a percentile of `getRecentPrioritizationFees` over the writable accounts, capped. */
+/** Writable accounts priced at most per build (a batch item each; vault instructions write far fewer). */
+const MAX_PRICED_ACCOUNTS = 16;
+
+/**
+ * The compute-unit price. A transaction pays for the most contended account it writes, so the price is the highest
+ * of per-account percentiles: `getRecentPrioritizationFees` asked once per writable account (one JSON-RPC batch),
+ * the configured percentile of each account's recent fees, the maximum over accounts — not one percentile over
+ * fees filtered by *all* the accounts, which is about 0 on mainnet. With PRIORITY_FEE_ESTIMATOR=helius the
+ * provider's `getPriorityFeeEstimate` answers instead (the per-account way when it fails). Then the floor, then the cap.
+ */
 export async function computeUnitPrice(
   rpc: SolanaRpc,
   config: Config,
@@ -26,15 +35,57 @@ export async function computeUnitPrice(
   opts: PriorityFeeOptions,
 ): Promise<bigint> {
   if (opts.computeUnitPrice !== undefined) return opts.computeUnitPrice;
-  const fees = await rpc.call<{ slot: number; prioritizationFee: number }[]>("getRecentPrioritizationFees", [
-    writable.slice(0, 128).map((k) => k.toBase58()),
-  ]);
-  const price = percentile(
-    fees.map((f) => BigInt(f.prioritizationFee)),
-    opts.percentile ?? config.priorityFeePercentile,
-  );
-  // biome-ignore lint/complexity/useMathMinMax: bigint values; Math.min would throw.
-  return price > config.priorityFeeMaxMicroLamports ? config.priorityFeeMaxMicroLamports : price;
+  const p = opts.percentile ?? config.priorityFeePercentile;
+  const accounts = writable.slice(0, MAX_PRICED_ACCOUNTS).map((k) => k.toBase58());
+  let estimate: bigint | null = null;
+  if (config.priorityFeeEstimator === "helius") estimate = await heliusEstimate(rpc, accounts, p);
+  if (estimate === null) {
+    const replies = await rpc.batch(accounts.map((a) => ({ method: "getRecentPrioritizationFees", params: [[a]] })));
+    const perAccount = replies.map((r) => {
+      if (!r.ok) throw r.error;
+      return (r.value as { prioritizationFee: number }[]).map((f) => BigInt(f.prioritizationFee));
+    });
+    estimate = highestPercentile(perAccount, p);
+  }
+  return clampPrice(estimate, config.priorityFeeFloorMicroLamports, config.priorityFeeMaxMicroLamports);
+}
+
+/** The highest of each account's fee percentile (0 when no account has fees). */
+export function highestPercentile(perAccount: bigint[][], p: number): bigint {
+  let highest = 0n;
+  for (const fees of perAccount) {
+    const price = percentile(fees, p);
+    if (price > highest) highest = price;
+  }
+  return highest;
+}
+
+/** The floor, then the cap (the cap wins when they cross). */
+export function clampPrice(price: bigint, floor: bigint, cap: bigint): bigint {
+  const floored = price < floor ? floor : price;
+  return floored > cap ? cap : floored;
+}
+
+/** Helius's levels for a percentile of recent fees. */
+export function heliusLevel(p: number): string {
+  if (p >= 95) return "VeryHigh";
+  if (p >= 75) return "High";
+  if (p >= 50) return "Medium";
+  if (p >= 25) return "Low";
+  return "Min";
+}
+
+/** Helius `getPriorityFeeEstimate` for the accounts at the level of `p`; null when the provider cannot answer. */
+async function heliusEstimate(rpc: SolanaRpc, accounts: string[], p: number): Promise<bigint | null> {
+  try {
+    const reply = await rpc.call<{ priorityFeeEstimate?: number }>("getPriorityFeeEstimate", [
+      { accountKeys: accounts, options: { priorityLevel: heliusLevel(p) } },
+    ]);
+    const value = reply?.priorityFeeEstimate;
+    return typeof value === "number" && Number.isFinite(value) && value >= 0 ? BigInt(Math.ceil(value)) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Nearest-rank percentile of a list of fees (0 for an empty list). */
