@@ -77,6 +77,7 @@ describe("relay and transaction lifecycle", () => {
     expect(socket.of("transaction_expired")[0]!.data).toEqual({
       transactionId: lost.transactionId,
       owner: other.publicKey.toBase58(),
+      transactionType: "initialize",
       type: "initialize",
       status: "expired",
     });

@@ -60,6 +60,7 @@ describe("relay tracking", () => {
     expect(expired.find((x) => x.event === "transaction_expired")!.data).toEqual({
       transactionId: row!.id,
       owner,
+      transactionType: "deposit",
       type: "deposit",
       status: "expired",
     });

@@ -21,10 +21,11 @@ async function owner(usdt: bigint) {
 
 /** Runs ingestion passes (the Ingestor's loop in production) until `check` holds. */
 function ingestedUntil<T>(check: () => Promise<T | undefined>) {
+  // A wait, not a timing: generous because the whole suite shares one localnet and two cores.
   return eventually(async () => {
     await ingestPass();
     return check();
-  });
+  }, 120_000);
 }
 
 async function status(id: string) {
