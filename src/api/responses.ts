@@ -98,7 +98,7 @@ export const tvlData = z.looseObject({
   formattedAvailable: z.string(),
   slot: u64.nullable(),
   asOf: iso,
-  source: z.enum(["snapshot", "chain"]),
+  source: z.enum(["snapshot", "chain", "cache"]),
 });
 
 export const nonceData = z.looseObject({

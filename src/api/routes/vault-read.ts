@@ -59,4 +59,4 @@ export const vaultRead = new Hono<AppEnv>()
     const total = totals[0]?.total ?? 0;
     return ok(c, { owner, transactions: rows.map(requestView), total, limit: query.limit, offset: query.offset });
   })
-  .get("/vault/tvl", async (c) => ok(c, await currentTvl(c.get("services"), c.env, c.executionCtx)));
+  .get("/vault/tvl", async (c) => ok(c, await currentTvl(c.get("services"))));
