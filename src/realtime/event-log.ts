@@ -6,7 +6,25 @@ export interface StoredEvent {
   event: string;
   data: OwnerEvent["data"];
   timestamp: string;
+  /** The owner's sequence number: consecutive, in the order the hub stored the events. */
   seq: number;
+  /** The chain slot the event reflects (the transaction's, or the read's for a balance); null when none. */
+  slot: number | bigint | null;
+  /** The commitment the event was observed at; null for events that are not chain observations (alerts). */
+  commitment: "confirmed" | "finalized" | null;
+}
+
+/** The slot an event reflects, from its payload. */
+export function eventSlot(e: OwnerEvent): number | bigint | null {
+  const slot = (e.data as { slot?: unknown }).slot;
+  return typeof slot === "number" || typeof slot === "bigint" ? slot : null;
+}
+
+/** The commitment an event was observed at. */
+export function eventCommitment(e: OwnerEvent): StoredEvent["commitment"] {
+  if (e.event === "transaction_finalized") return "finalized";
+  if (e.event === "alert" || e.event === "transaction_expired") return null;
+  return "confirmed";
 }
 
 /** Events kept for `?since=` replay; an older `since` gets a "resync" message instead. */
@@ -40,7 +58,16 @@ export async function oldestSeq(storage: DurableObjectStorage): Promise<number |
 export async function appendEvents(storage: DurableObjectStorage, events: OwnerEvent[]): Promise<StoredEvent[]> {
   const last = await latestSeq(storage);
   const timestamp = new Date().toISOString();
-  const stored = events.map((e, i) => ({ event: e.event, data: e.data, timestamp, seq: last + i + 1 }));
+  const stored = events.map(
+    (e, i): StoredEvent => ({
+      event: e.event,
+      data: e.data,
+      timestamp,
+      seq: last + i + 1,
+      slot: eventSlot(e),
+      commitment: eventCommitment(e),
+    }),
+  );
   const writes: Promise<void>[] = [];
   for (let i = 0; i < stored.length; i += KEYS_PER_CALL - 1) {
     const entries: Record<string, unknown> = {};

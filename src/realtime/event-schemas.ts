@@ -147,6 +147,9 @@ export interface SocketMessage<N extends OwnerEventName = OwnerEventName> {
   data: EventPayload<N>;
   timestamp: string;
   seq: number;
+  /** The chain slot the event reflects; null for alerts and expiries. */
+  slot: number | null;
+  commitment: "confirmed" | "finalized" | null;
 }
 
 /** The contract as JSON Schema: one schema per event payload, and the envelope. */
@@ -158,15 +161,17 @@ export function eventsJsonSchema(): Record<string, unknown> {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: "vault-backend WebSocket events",
     description:
-      "Messages on GET /ws/{owner}: { event, data, timestamp, seq }. `data` follows the schema of `event`; u64 values are exact JSON integer literals. Control messages (snapshot, resync, pong) are described in the README.",
+      "Messages on GET /ws/{owner}: { event, data, timestamp, seq, slot, commitment }. `data` follows the schema of `event`; u64 values are exact JSON integer literals. Control messages (snapshot, resync, pong) are described in the README.",
     envelope: {
       type: "object",
-      required: ["event", "data", "timestamp", "seq"],
+      required: ["event", "data", "timestamp", "seq", "slot", "commitment"],
       properties: {
         event: { enum: Object.keys(EVENT_SCHEMAS) },
         data: { type: "object" },
         timestamp: { type: "string", format: "date-time" },
         seq: { type: "integer", minimum: 1 },
+        slot: { type: ["integer", "null"], minimum: 0 },
+        commitment: { enum: ["confirmed", "finalized", null] },
       },
     },
     events,

@@ -6,7 +6,7 @@ import { base58Decode } from "../lib/base58.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { reportOpenSockets } from "../monitor/metrics/collector.ts";
-import { appendEvents, markGap } from "./event-log.ts";
+import { appendEvents, eventSlot, latestSeq, markGap } from "./event-log.ts";
 import type { OwnerEvent } from "./events.ts";
 import { rateLimiter } from "./rate-limiter.ts";
 import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
@@ -61,9 +61,32 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
   /** Stores the events (assigning seqs), then pushes them to the ready sockets. Returns the last seq. */
   private async publish(events: OwnerEvent[]): Promise<number> {
     if (!Array.isArray(events) || events.length === 0) return 0;
-    const stored = await appendEvents(this.ctx.storage, events);
+    const fresh = this.dropOlderBalances(events);
+    if (fresh.length === 0) return latestSeq(this.ctx.storage);
+    const stored = await appendEvents(this.ctx.storage, fresh);
     broadcast(this.ctx.getWebSockets(), stored);
     return stored[stored.length - 1]!.seq;
+  }
+
+  /**
+   * A balance_update never shows an older balance than one already sent: one reflecting a slot below the newest
+   * balance this hub stored (e.g. a reconciliation read that raced an ingestion commit) is dropped.
+   */
+  private dropOlderBalances(events: OwnerEvent[]): OwnerEvent[] {
+    let newest = this.ctx.storage.kv.get<string>("balanceSlot");
+    const out: OwnerEvent[] = [];
+    for (const e of events) {
+      if (e.event === "balance_update") {
+        const slot = eventSlot(e);
+        if (slot !== null) {
+          if (newest !== undefined && BigInt(slot) < BigInt(newest)) continue;
+          newest = BigInt(slot).toString();
+        }
+      }
+      out.push(e);
+    }
+    if (newest !== undefined) this.ctx.storage.kv.put("balanceSlot", newest);
+    return out;
   }
 
   /**
@@ -178,7 +201,16 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
       // "ping" is auto-answered by the runtime; a JSON ping gets a JSON pong.
       const parsed = JSON.parse(message) as { type?: string; event?: string };
       if (parsed.type === "ping" || parsed.event === "ping") {
-        ws.send(JSON.stringify({ event: "pong", data: {}, timestamp: new Date().toISOString(), seq: null }));
+        ws.send(
+          JSON.stringify({
+            event: "pong",
+            data: {},
+            timestamp: new Date().toISOString(),
+            seq: null,
+            slot: null,
+            commitment: null,
+          }),
+        );
       }
     } catch {
       // Not JSON: clients may send anything; it is ignored.

@@ -55,7 +55,7 @@ export function signInMessage(input: {
 
 /** A message that is not a stored event (no seq of its own: it carries the latest seq). */
 function control(event: string, data: Record<string, unknown>, seq: number): string {
-  return toJson({ event, data, timestamp: new Date().toISOString(), seq });
+  return toJson({ event, data, timestamp: new Date().toISOString(), seq, slot: null, commitment: null });
 }
 
 /**

@@ -58,7 +58,6 @@ export async function currentTvl(services: Services) {
   );
 }
 
-
 /** TVL counts backed USDT only; the recorded figures (and what of them is unbacked) are reported beside it. */
 function tvlView(f: TvlFigures, source: "snapshot" | "chain" | "cache", asOf: Date) {
   return {

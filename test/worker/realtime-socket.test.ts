@@ -50,7 +50,9 @@ describe("the owner's WebSocket", () => {
     expect(socket.messages[confirmedAt]!.data).toMatchObject({ transactionType: "deposit", amount: 400_000, owner });
     const balance = socket.of("balance_update").at(-1)!;
     expect(balance.data).toMatchObject({ owner, totalBalance: 400_000, availableBalance: 400_000 });
-    for (const m of socket.messages) expect(Object.keys(m).sort()).toEqual(["data", "event", "seq", "timestamp"]);
+    for (const m of socket.messages) {
+      expect(Object.keys(m).sort()).toEqual(["commitment", "data", "event", "seq", "slot", "timestamp"]);
+    }
 
     const history = await call(`/vault/transactions/${owner}`);
     expect(JSON.stringify(history.body)).toContain(sig);

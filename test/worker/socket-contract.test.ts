@@ -1,7 +1,10 @@
+import { env } from "cloudflare:workers";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { findVaultAddress } from "../../src/chain/program/index.ts";
-import { EVENT_SCHEMAS, type OwnerEventName } from "../../src/realtime/events.ts";
+import type { Bindings } from "../../src/env.ts";
+import { EVENT_SCHEMAS, type OwnerEventName, reconciledBalanceUpdate } from "../../src/realtime/events.ts";
+import { publishToOwner } from "../../src/realtime/publish.ts";
 import { fundedWallet } from "./chain.ts";
 import { buildSignRelay, buildSignSend } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";
@@ -89,7 +92,18 @@ describe("the WebSocket contract", () => {
         expect(type.split("|"), `${e.event}.${field} = ${JSON.stringify(value)}`).toContain(typeOf(value));
       }
       expect(typeof e.seq).toBe("number");
+      const envelope = e as unknown as { slot: unknown; commitment: unknown };
+      if (e.event === "alert") expect(envelope.commitment).toBeNull();
+      else {
+        expect(typeof envelope.slot, `${e.event} slot`).toBe("number");
+        expect(["confirmed", "finalized"]).toContain(envelope.commitment);
+      }
     }
+    // Live events in chain order: slots never go back among confirmed events.
+    const slots = events
+      .filter((e) => (e as unknown as { commitment: unknown }).commitment === "confirmed")
+      .map((e) => (e as unknown as { slot: number }).slot);
+    expect(slots).toEqual([...slots].sort((a, b) => a - b));
     const named = (name: string) =>
       events.filter((e) => e.event === name).map((e) => e.data as Record<string, unknown>);
     for (const name of ["transaction_confirmed", "balance_update", "collateral_locked", "collateral_unlocked"]) {
@@ -108,6 +122,32 @@ describe("the WebSocket contract", () => {
     const rows = (history.body.data as { transactions: Array<Record<string, unknown>> }).transactions;
     expect(rows.find((r) => r.amount === 5_000_000)).toMatchObject({ positionId });
     expect(rows.find((r) => r.signature === strangerLock)).toMatchObject({ positionId: null });
+    socket.ws.close(1000, "done");
+  });
+
+  it("never sends a balance_update older than one already sent", async () => {
+    const owner = Keypair.generate().publicKey.toBase58();
+    const socket = await openSocket(owner);
+    await socket.waitFor((m) => m.some((e) => e.event === "snapshot"));
+    const balance = (slot: bigint, total: bigint) =>
+      reconciledBalanceUpdate({
+        owner,
+        vaultAddress: owner,
+        totalBalance: total,
+        lockedBalance: 0n,
+        availableBalance: total,
+        totalDeposited: total,
+        totalWithdrawn: 0n,
+        backing: { tokenAccountBalance: total, backedBalance: total, unbackedBalance: 0n, isUsdt: true, flags: [] },
+        mint: null,
+        slot,
+      });
+    await publishToOwner(env as Bindings, owner, [balance(200n, 7n)]);
+    await publishToOwner(env as Bindings, owner, [balance(150n, 5n), balance(201n, 9n)]);
+    const updates = await socket.waitFor((m) => m.filter((e) => e.event === "balance_update").length >= 2);
+    expect(
+      updates.filter((e) => e.event === "balance_update").map((e) => (e.data as { totalBalance: number }).totalBalance),
+    ).toEqual([7, 9]);
     socket.ws.close(1000, "done");
   });
 
