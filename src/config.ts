@@ -55,6 +55,8 @@ export interface Config {
   alertAggregationWindowSec: number;
   /** Seconds between two program-safety checks (the probe also runs at once after a deploy). */
   programSafetyIntervalSec: number;
+  /** The push path (ChainStream: logsSubscribe on SOLANA_WS_URL); off for providers without PubSub. */
+  chainPush: boolean;
   /** Milliseconds between two passes of the ingestion Durable Object's alarm loop. */
   ingestIntervalMs: number;
   /** Expected `Authorization` header of Helius webhook calls; null disables the webhook (401). */
@@ -211,6 +213,7 @@ const schema = z.object({
   ALLOW_UNLISTED_AUTHORITIES: z.enum(["true", "false"]).default("false"),
   ALERT_AGGREGATION_WINDOW: seconds(900),
   PROGRAM_SAFETY_INTERVAL: seconds(86_400),
+  CHAIN_PUSH: z.enum(["true", "false"]).default("true"),
   INGEST_INTERVAL_MS: z.coerce.number().int().min(250).max(600_000).default(3_000),
   HELIUS_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   DEV_LOCALNET_URL: httpUrl.optional(),
@@ -351,6 +354,7 @@ export function loadConfig(env: object): Config {
     allowUnlistedAuthorities: v.ALLOW_UNLISTED_AUTHORITIES === "true",
     alertAggregationWindowSec: v.ALERT_AGGREGATION_WINDOW,
     programSafetyIntervalSec: v.PROGRAM_SAFETY_INTERVAL,
+    chainPush: v.CHAIN_PUSH === "true",
     ingestIntervalMs: v.INGEST_INTERVAL_MS,
     heliusWebhookSecret: v.HELIUS_WEBHOOK_SECRET ?? null,
     devLocalnetUrl: v.DEV_LOCALNET_URL?.replace(/\/+$/, "") ?? null,

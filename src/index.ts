@@ -5,6 +5,7 @@ import { runScheduled } from "./jobs/dispatch.ts";
 const app = createApp();
 
 export { RpcBudget } from "./chain/rpc-budget.ts";
+export { ChainStream } from "./ingest/chain-stream.ts";
 export { Ingestor } from "./ingest/ingestor.ts";
 export { Scheduler } from "./jobs/scheduler.ts";
 export { Metrics } from "./monitor/metrics/store.ts";

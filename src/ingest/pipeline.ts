@@ -295,10 +295,15 @@ async function decodeAndRead(services: Services, txs: ChainTx[]) {
  * Ingests specific signatures (the webhook's): the same decoding and commit, without touching the cursor. A
  * signature already committed is skipped by the commit; one the node cannot return yet is left to the poll.
  */
-export async function ingestSignatures(env: Bindings, services: Services, signatures: string[]): Promise<number> {
+export async function ingestSignatures(
+  env: Bindings,
+  services: Services,
+  signatures: string[],
+  source: "webhook" | "push" = "webhook",
+): Promise<number> {
   // Wait briefly for a running pass; if it is still busy, the poll will pick these signatures up anyway.
   for (let attempt = 0; attempt < 25; attempt++) {
-    const committed = await withLease(services, () => ingestSignaturesLeased(env, services, signatures));
+    const committed = await withLease(services, () => ingestSignaturesLeased(env, services, signatures, source));
     if (committed !== null) return committed;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -306,13 +311,18 @@ export async function ingestSignatures(env: Bindings, services: Services, signat
   return 0;
 }
 
-async function ingestSignaturesLeased(env: Bindings, services: Services, signatures: string[]): Promise<number> {
+async function ingestSignaturesLeased(
+  env: Bindings,
+  services: Services,
+  signatures: string[],
+  source: "webhook" | "push",
+): Promise<number> {
   let committed = 0;
   for (let i = 0; i < signatures.length; i += 100) {
     const fetched = await fetchTransactions(services.rpc, signatures.slice(i, i + 100));
     const ready = fetched.filter(isChainTx).sort((a, b) => (a.slot < b.slot ? -1 : 1));
     if (ready.length === 0) continue;
-    const result = await processBatch(env, services, ready, "webhook");
+    const result = await processBatch(env, services, ready, source);
     committed += result.committed.length;
   }
   return committed;
@@ -323,7 +333,7 @@ async function processBatch(
   env: Bindings,
   services: Services,
   txs: ChainTx[],
-  source: "poll" | "webhook" | "archive",
+  source: "poll" | "webhook" | "push" | "archive",
 ): Promise<BatchResult> {
   const { result, byOwner } = await applyBatch(env, services, await decodeAndRead(services, txs), source);
   await publishAll(env, services, byOwner);
@@ -335,7 +345,7 @@ async function applyBatch(
   env: Bindings,
   services: Services,
   batch: { decoded: DecodedTx[]; states: Map<string, VaultState> },
-  source: "poll" | "webhook" | "archive",
+  source: "poll" | "webhook" | "push" | "archive",
   cursor?: { name: string; signature: string; slot: bigint },
   phases?: Phases,
 ): Promise<{ result: BatchResult; byOwner: Map<string, OwnerEvent[]> }> {

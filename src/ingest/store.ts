@@ -31,7 +31,7 @@ export interface CommittedTx {
 export interface BatchInput {
   decoded: DecodedTx[];
   states: Map<string, VaultState>;
-  source: "poll" | "webhook" | "archive";
+  source: "poll" | "webhook" | "push" | "archive";
   /** Moves this cursor to the batch's newest signature, in the same database transaction. */
   cursor?: { name: string; signature: string; slot: bigint };
   /** Adds each step's milliseconds here (`commit.<step>`), for the benchmark's breakdown. */

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import pkg from "../../package.json" with { type: "json" };
 import { cursors } from "../db/schema.ts";
+import { chainStream } from "../ingest/chain-stream.ts";
 import type { Bindings, Services } from "../env.ts";
 import { cursorName } from "../ingest/pipeline.ts";
 import { ALL_JOBS } from "../jobs/dispatch.ts";
@@ -39,7 +40,7 @@ export async function attempt<T>(services: Services, what: string, work: () => P
 export async function systemStatus(env: Bindings, services: Services) {
   // Each check is one statement: over HTTP, in parallel, without opening a pool.
   const db = services.reads();
-  const [database, slot, runs, reconciliation, scheduler, alerts, cursor, safety] = await Promise.all([
+  const [database, slot, runs, reconciliation, scheduler, alerts, cursor, safety, push] = await Promise.all([
     attempt(services, "database", async () => {
       await db.execute(sql`select 1`);
       return true;
@@ -51,6 +52,7 @@ export async function systemStatus(env: Bindings, services: Services) {
     attempt(services, "alerts", () => unresolvedCounts(db)),
     attempt(services, "ingestion cursor", () => ingestionCursor(services)),
     attempt(services, "program safety", () => latestSafetyCheck(db)),
+    attempt(services, "chain push", () => chainStream(env).status()),
   ]);
   const jobs = ALL_JOBS.map((job) => {
     const run = runs?.get(job) ?? null;
@@ -90,7 +92,7 @@ export async function systemStatus(env: Bindings, services: Services) {
       lastRound: reconciliation.lastRound,
     },
     scheduler,
-    ingestion,
+    ingestion: { ...ingestion, push },
     alerts,
     programSafety: programSafetyView(safety),
   };
