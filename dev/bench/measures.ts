@@ -240,6 +240,75 @@ export async function benchBuild(b: Bench) {
   return { rows, ...l, errors, firstError };
 }
 
+/**
+ * 1,000 sockets over 100 owners; one deposit per owner on chain; time until each socket hears it, with nothing but
+ * the push path (ChainStream's logsSubscribe) and the Ingestor's poll: no webhook. Each event's latency is split by
+ * the path that committed its transaction (chain_transactions.source). Measured from the submission (the localnet
+ * confirms in the next slot), so an upper bound of confirmed → socket.
+ */
+export async function benchPushFanout(b: Bench) {
+  const owners = b.loaded.funded.slice(0, 100);
+  const status = (await (await fetch(`${b.worker}/__bench/chain-stream`, { method: "POST" })).json()) as {
+    data?: { state?: string };
+  };
+  for (let i = 0; i < 50 && status.data?.state !== "open"; i++) {
+    await sleep(200);
+    Object.assign(status, await (await fetch(`${b.worker}/__bench/chain-stream`, { method: "POST" })).json());
+  }
+  b.log(`push fan-out: stream ${status.data?.state}; opening ${owners.length * 10} sockets`);
+  const sockets = await openSockets(
+    b.worker,
+    owners.map((o) => o.publicKey.toBase58()),
+    10,
+  );
+  await sleep(2_000);
+  const sent = new Map<string, { signature: string; at: number }>();
+  for (const owner of owners) {
+    sent.set(owner.publicKey.toBase58(), depositOnChain(b, owner));
+    // One deposit per slot-ish, as independent users would send them (not one burst).
+    await sleep(20);
+  }
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (sockets.every((s) => s.arrivals.has(sent.get(s.owner)!.signature) || s.closed)) break;
+    await sleep(100);
+  }
+  const figures = fanoutFigures(sockets, sent);
+  for (const s of sockets) s.ws.terminate();
+  const client = new pg.Client({ connectionString: b.databaseUrl });
+  await client.connect();
+  const sources = new Map<string, string>();
+  try {
+    const { rows } = await client.query<{ signature: string; source: string }>(
+      "select signature, source from chain_transactions where signature = any($1)",
+      [[...sent.values()].map((s) => s.signature)],
+    );
+    for (const r of rows) sources.set(r.signature, r.source);
+  } finally {
+    await client.end();
+  }
+  const byPath = new Map<string, number[]>();
+  for (const s of sockets) {
+    const event = sent.get(s.owner)!;
+    const at = s.arrivals.get(event.signature);
+    if (at === undefined) continue;
+    const path = sources.get(event.signature) ?? "unknown";
+    byPath.set(path, [...(byPath.get(path) ?? []), at - event.at]);
+  }
+  const split = [...byPath.entries()].map(([path, sample]) => ({ path, events: sample.length, ...latency(sample) }));
+  const rows: Row[] = [
+    {
+      measure: `Push path fan-out: ${sockets.length} sockets / ${owners.length} owners (no webhook)`,
+      result: `chain-to-socket p50 ${figures.p50} ms, p99 ${figures.p99} ms`,
+      baseline: `${figures.lost} events lost, ${figures.closed} sockets closed; by path: ${split
+        .map((x) => `${x.path} ${x.events} events p50 ${x.p50} ms p99 ${x.p99} ms`)
+        .join("; ")}`,
+      ratio: "—",
+    },
+  ];
+  return { rows, ...figures, sockets: sockets.length, byPath: split };
+}
+
 /** 1,000 sockets over 100 owners; one deposit per owner on chain; time until each socket hears it. */
 export async function benchFanout(b: Bench) {
   const owners = b.loaded.funded.slice(0, 100);

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { rpcBudget } from "../../chain/rpc-budget.ts";
 import type { AppEnv } from "../../env.ts";
+import { chainStream } from "../../ingest/chain-stream.ts";
 import { ingestFromCursor } from "../../ingest/pipeline.ts";
 import { INTERVAL_JOBS } from "../../jobs/interval-jobs.ts";
 import { reconciliationJob } from "../../jobs/reconciliation.ts";
@@ -18,7 +19,8 @@ import { ok } from "../envelope.ts";
  * jobs) run one ingestion pass or one job
  * invocation alone (the minute cron runs both, plus finalization, so it cannot time either); the ingestion pass runs
  * in the ingestion class of the RPC budget, as the Ingestor does, and reports its RPC figures. GET
- * /__bench/rpc-budget returns the shared budget object's figures for the first RPC endpoint. Middleware rather than
+ * /__bench/rpc-budget returns the shared budget object's figures for the first RPC endpoint; POST /__bench/chain-stream
+ * starts the push path (the minute cron does it in production) and returns its status. Middleware rather than
  * routes, so they stay out of the route list and the public OpenAPI document.
  */
 export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -40,6 +42,7 @@ export const benchRoutes: MiddlewareHandler<AppEnv> = async (c, next) => {
     const { requests, items, rateLimited, retried, budgetCalls, budgetWaitMs } = services.rpc;
     return ok(c, { ...run, rpc: { requests, items, rateLimited, retried, budgetCalls, budgetWaitMs } });
   }
+  if (route === "POST /__bench/chain-stream") return ok(c, await chainStream(c.env).ensure());
   if (route === "GET /__bench/rpc-budget") {
     return ok(c, await rpcBudget(c.env, services.config.rpcUrls[0]!).stats());
   }
