@@ -13,7 +13,15 @@ import { freePort } from "../ports.ts";
 import { DEV_DIR, ROOT, testDatabase } from "../stack.ts";
 import { startWranglerDev } from "../wrangler.ts";
 import { type LoadedChain, loadChain } from "./chain-load.ts";
-import { type Bench, benchBuild, benchFanout, benchIngest, benchPushFanout, benchReconcile } from "./measures.ts";
+import {
+  type Bench,
+  benchBuild,
+  benchFanout,
+  benchIngest,
+  benchPushFanout,
+  benchReconcile,
+  benchRoundTrips,
+} from "./measures.ts";
 import { benchProviders, type Column, providerRows } from "./provider.ts";
 import { benchReads } from "./reads.ts";
 import { type RpcCounter, startRpcCounter } from "./rpc-counter.ts";
@@ -26,8 +34,8 @@ const PROVIDER_BACKLOG = Number(process.env.BENCH_PROVIDER_BACKLOG ?? 5_000);
 /** The provider column's profile: `provider` (40 ± 10 ms, 50 requests/s counting items…), LOCALNET_* knobs apply. */
 const PROVIDER = profileFromEnv({ ...process.env, LOCALNET_PROFILE: "provider" });
 const FUNDED = 100;
-/** `BENCH_ONLY=reads,build` runs only those sections (ingest, provider, reconcile, reads, build, push, fanout); default all. */
-const SECTIONS = ["ingest", "provider", "reconcile", "reads", "build", "push", "fanout"] as const;
+/** `BENCH_ONLY=reads,build` runs only those sections (ingest, provider, reconcile, reads, build, trips, push, fanout); default all. */
+const SECTIONS = ["ingest", "provider", "reconcile", "reads", "build", "trips", "push", "fanout"] as const;
 const ONLY = new Set((process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
 const runs = (section: (typeof SECTIONS)[number]) => ONLY.has(section);
 const WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
@@ -110,6 +118,7 @@ async function main() {
   const reconcile = runs("reconcile") || (runs("reads") && !runs("ingest")) ? await benchReconcile(bench) : none;
   const reads = runs("reads") ? await benchReads(bench, { neonProxy: proxy.address }) : none;
   const build = runs("build") ? await benchBuild(bench) : none;
+  const trips = runs("trips") ? await benchRoundTrips(bench) : none;
   const push = runs("push") ? await benchPushFanout(bench) : none;
   const fanout = runs("fanout") ? await benchFanout(bench) : none;
 
@@ -118,6 +127,7 @@ async function main() {
     ...(runs("reconcile") ? reconcile.rows : []),
     ...reads.rows,
     ...build.rows,
+    ...trips.rows,
     ...push.rows,
     ...fanout.rows,
   ];

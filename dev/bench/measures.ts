@@ -1,4 +1,4 @@
-import type { Keypair } from "@solana/web3.js";
+import { type Keypair, Transaction } from "@solana/web3.js";
 import pg from "pg";
 import type { Localnet } from "../localnet/index.ts";
 import { depositFor, type LoadedChain } from "./chain-load.ts";
@@ -238,6 +238,85 @@ export async function benchBuild(b: Bench) {
     },
   ];
   return { rows, ...l, errors, firstError };
+}
+
+/** Sets the localnet's injected latency on every JSON-RPC request (0 = none). */
+async function injectLatency(b: Bench, latencyMs: number): Promise<void> {
+  const res = await fetch(`${b.localnet.rpcUrl}/localnet/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ latencyMs }),
+  });
+  await res.text();
+}
+
+/**
+ * RPC round trips per build and per relay, by latency injection: the same sequential requests with 0 and with L ms
+ * added to every RPC request; (p50 at L − p50 at 0) / L is how many round trips a request waits for.
+ */
+export async function benchRoundTrips(b: Bench) {
+  const L = Number(process.env.BENCH_LATENCY_MS ?? 50);
+  const n = Number(process.env.BENCH_ROUND_TRIP_SAMPLES ?? 40);
+  const owners = b.loaded.funded;
+  const build = async (i: number) => {
+    const owner = owners[i % owners.length]!;
+    const t0 = performance.now();
+    const res = await fetch(`${b.worker}/vault/deposit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ userPubkey: owner.publicKey.toBase58(), amount: 2_000 + i }),
+    });
+    const body = (await res.json()) as { data?: { unsignedTransaction: string; transactionId: string } };
+    return { ms: performance.now() - t0, owner, data: body.data };
+  };
+  const relay = async (i: number) => {
+    const built = await build(i);
+    if (!built.data) return null;
+    const tx = Transaction.from(Buffer.from(built.data.unsignedTransaction, "base64"));
+    tx.sign(built.owner);
+    const t0 = performance.now();
+    const res = await fetch(`${b.worker}/vault/submit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        signedTransaction: tx.serialize().toString("base64"),
+        transactionId: built.data.transactionId,
+      }),
+    });
+    await res.text();
+    return res.status === 202 ? performance.now() - t0 : null;
+  };
+  const measure = async (latencyMs: number) => {
+    await injectLatency(b, latencyMs);
+    const builds: number[] = [];
+    const relays: number[] = [];
+    for (let i = 0; i < n; i++) builds.push((await build(i + latencyMs * 1_000)).ms);
+    for (let i = 0; i < n / 2; i++) {
+      const ms = await relay(i + 500_000 + latencyMs * 1_000);
+      if (ms !== null) relays.push(ms);
+    }
+    return { build: latency(builds).p50, relay: latency(relays).p50, relays: relays.length };
+  };
+  b.log(`round trips: ${n} builds and ${n / 2} relays at 0 and ${L} ms of RPC latency`);
+  const at0 = await measure(0);
+  const atL = await measure(L);
+  await injectLatency(b, 0);
+  const trips = (a: number, z: number) => Math.round(((z - a) / L) * 100) / 100;
+  const rows: Row[] = [
+    {
+      measure: `RPC round trips per build (POST /vault/deposit, ${L} ms injected per RPC request)`,
+      result: `${trips(at0.build, atL.build)} round trips`,
+      baseline: `p50 ${at0.build} ms at 0 ms, ${atL.build} ms at ${L} ms`,
+      ratio: "—",
+    },
+    {
+      measure: `RPC round trips per relay (POST /vault/submit of a signed deposit, ${L} ms injected)`,
+      result: `${trips(at0.relay, atL.relay)} round trips`,
+      baseline: `p50 ${at0.relay} ms at 0 ms, ${atL.relay} ms at ${L} ms (${at0.relays}+${atL.relays} relayed)`,
+      ratio: "—",
+    },
+  ];
+  return { rows, at0, atL, latencyMs: L };
 }
 
 /**

@@ -39,15 +39,37 @@ export async function computeUnitPrice(
   const accounts = writable.slice(0, MAX_PRICED_ACCOUNTS).map((k) => k.toBase58());
   let estimate: bigint | null = null;
   if (config.priorityFeeEstimator === "helius") estimate = await heliusEstimate(rpc, accounts, p);
-  if (estimate === null) {
-    const replies = await rpc.batch(accounts.map((a) => ({ method: "getRecentPrioritizationFees", params: [[a]] })));
-    const perAccount = replies.map((r) => {
-      if (!r.ok) throw r.error;
-      return (r.value as { prioritizationFee: number }[]).map((f) => BigInt(f.prioritizationFee));
-    });
-    estimate = highestPercentile(perAccount, p);
-  }
+  if (estimate === null) estimate = highestPercentile(await recentFeesPerAccount(rpc, accounts), p);
   return clampPrice(estimate, config.priorityFeeFloorMicroLamports, config.priorityFeeMaxMicroLamports);
+}
+
+/** How long an account's recent fees are reused (per isolate): fees move by the slot, not by the millisecond. */
+export const FEE_CACHE_MS = 5_000;
+const FEE_CACHE_MAX = 2_000;
+const feeCache = new Map<string, { at: number; fees: bigint[] }>();
+
+/**
+ * Each account's recent prioritization fees: from this isolate's cache when read in the last FEE_CACHE_MS, the rest
+ * in one JSON-RPC batch (one item per account). A stream of builds for the same accounts (an exchange's hot vaults,
+ * a user's repeated deposits) then costs no fee reads at all; only values are cached, never in-flight requests
+ * (workerd does not let one request await another's I/O).
+ */
+async function recentFeesPerAccount(rpc: SolanaRpc, accounts: string[], now = Date.now()): Promise<bigint[][]> {
+  const missing = accounts.filter((a) => {
+    const hit = feeCache.get(a);
+    return !hit || now - hit.at > FEE_CACHE_MS;
+  });
+  if (missing.length > 0) {
+    const replies = await rpc.batch(missing.map((a) => ({ method: "getRecentPrioritizationFees", params: [[a]] })));
+    replies.forEach((r, i) => {
+      if (!r.ok) throw r.error;
+      const fees = (r.value as { prioritizationFee: number }[]).map((f) => BigInt(f.prioritizationFee));
+      feeCache.delete(missing[i]!);
+      feeCache.set(missing[i]!, { at: now, fees });
+    });
+    while (feeCache.size > FEE_CACHE_MAX) feeCache.delete(feeCache.keys().next().value!);
+  }
+  return accounts.map((a) => feeCache.get(a)?.fees ?? []);
 }
 
 /** The highest of each account's fee percentile (0 when no account has fees). */

@@ -1,7 +1,15 @@
 import { createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
 import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import { AppError } from "../api/errors.ts";
-import { depositIx, initializeVaultIx, TOKEN_PROGRAM_ID, withdrawIx } from "../chain/program/index.ts";
+import {
+  associatedTokenAddress,
+  depositIx,
+  findVaultAddress,
+  initializeVaultIx,
+  TOKEN_PROGRAM_ID,
+  vaultTokenAccountAddress,
+  withdrawIx,
+} from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
@@ -28,6 +36,31 @@ const TOKEN_ACCOUNT_SIZE = 165;
 
 async function rent(services: Services, size: number): Promise<bigint> {
   return BigInt(await services.rpc.call<number>("getMinimumBalanceForRentExemption", [size]));
+}
+
+/**
+ * The instructions a user build produces in the common case, known before the chain is read (every account is a
+ * PDA or an associated token account of the owner and the configured mint): what the build prices while its plan
+ * reads the chain. A withdrawal to a missing token account adds its creation, and a vault of another mint uses
+ * another token account: those plans differ, and their assembly prices afresh.
+ */
+export function expectedInstructions(
+  config: Services["config"],
+  kind: "initialize" | "deposit" | "withdrawal",
+  owner: PublicKey,
+  amount: bigint,
+): TransactionInstruction[] {
+  if (kind === "initialize")
+    return [initializeVaultIx({ programId: config.programId, user: owner, mint: config.usdtMint })];
+  const [vault] = findVaultAddress(config.programId, owner);
+  const accounts = {
+    programId: config.programId,
+    user: owner,
+    userTokenAccount: associatedTokenAddress(owner, config.usdtMint),
+    vaultTokenAccount: vaultTokenAccountAddress(vault, config.usdtMint),
+    amount,
+  };
+  return [kind === "deposit" ? depositIx(accounts) : withdrawIx(accounts)];
 }
 
 /** initialize_vault, refused when it would fail on chain (vault exists, its ATA was pre-created). */
