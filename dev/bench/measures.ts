@@ -326,6 +326,14 @@ export async function benchRoundTrips(b: Bench) {
  * confirms in the next slot), so an upper bound of confirmed → socket.
  */
 export async function benchPushFanout(b: Bench) {
+  const ideal = await pushFanoutOnce(b, 0);
+  const latencyMs = Number(process.env.BENCH_PUSH_LATENCY_MS ?? 40);
+  const slow = latencyMs > 0 ? await pushFanoutOnce(b, latencyMs) : null;
+  return { rows: [...ideal.rows, ...(slow?.rows ?? [])], ideal, slow };
+}
+
+async function pushFanoutOnce(b: Bench, latencyMs: number) {
+  await injectLatency(b, latencyMs);
   const owners = b.loaded.funded.slice(0, 100);
   const status = (await (await fetch(`${b.worker}/__bench/chain-stream`, { method: "POST" })).json()) as {
     data?: { state?: string };
@@ -354,6 +362,7 @@ export async function benchPushFanout(b: Bench) {
   }
   const figures = fanoutFigures(sockets, sent);
   for (const s of sockets) s.ws.terminate();
+  await injectLatency(b, 0);
   const client = new pg.Client({ connectionString: b.databaseUrl });
   await client.connect();
   const sources = new Map<string, string>();
@@ -377,7 +386,7 @@ export async function benchPushFanout(b: Bench) {
   const split = [...byPath.entries()].map(([path, sample]) => ({ path, events: sample.length, ...latency(sample) }));
   const rows: Row[] = [
     {
-      measure: `Push path fan-out: ${sockets.length} sockets / ${owners.length} owners (no webhook)`,
+      measure: `Push path fan-out: ${sockets.length} sockets / ${owners.length} owners (no webhook), ${latencyMs} ms RPC latency`,
       result: `chain-to-socket p50 ${figures.p50} ms, p99 ${figures.p99} ms`,
       baseline: `${figures.lost} events lost, ${figures.closed} sockets closed; by path: ${split
         .map((x) => `${x.path} ${x.events} events p50 ${x.p50} ms p99 ${x.p99} ms`)

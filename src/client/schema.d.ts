@@ -1190,7 +1190,7 @@ export interface paths {
                                 /** @description ISO 8601 time */
                                 asOf: string;
                                 /** @enum {string} */
-                                source: "snapshot" | "chain";
+                                source: "snapshot" | "chain" | "cache";
                             } & {
                                 [key: string]: unknown;
                             };

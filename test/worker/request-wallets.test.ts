@@ -171,13 +171,22 @@ describe("one signature, one request", () => {
       walletSign(c.unsignedTransaction, { append: [lighthouseAssertion(o.tokenAccount)] }, o.wallet),
     );
     await confirmed(augmented, { failOnError: true });
+    // Whichever of the two the ingestion binds, it must be the one the rule picks: rank 2 (the transaction's
+    // blockhash is c's) decides unless both were built with the same blockhash, then rank 4 (the older: a).
     const expected = a.recentBlockhash === c.recentBlockhash ? a : c;
     const untouched = expected === a ? c : a;
-    await ingestedUntil(async () =>
-      (await status(expected.transactionId)).signature === augmented ? true : undefined,
-    );
+    const bound = await ingestedUntil(async () => {
+      const [sa, sc] = [await status(a.transactionId), await status(c.transactionId)];
+      if (sa.signature === augmented) return { id: a.transactionId, a: sa, c: sc };
+      if (sc.signature === augmented) return { id: c.transactionId, a: sa, c: sc };
+      return undefined;
+    });
+    expect(
+      bound.id,
+      JSON.stringify({ aBlockhash: a.recentBlockhash, cBlockhash: c.recentBlockhash, a: bound.a, c: bound.c }),
+    ).toBe(expected.transactionId);
     expect(await status(untouched.transactionId)).toMatchObject({ signature: null });
-  });
+  }, 300_000);
 
   it("refuses to attach one signed transaction to a second request, by relay or by report", async () => {
     const o = await owner(10_000_000n);
