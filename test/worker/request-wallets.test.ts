@@ -3,12 +3,14 @@
  * replaced blockhash, a transaction the wallet sends itself — each request still ends as what the chain did.
  */
 import { Keypair, SystemProgram } from "@solana/web3.js";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { associatedTokenAddress } from "../../src/chain/program/index.ts";
+import { chainTransactions } from "../../src/db/schema.ts";
 import { confirmed, eventually, fundedWallet, rpc, sendSigned } from "./chain.ts";
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";
-import { ingestPass, openSocket, usdtMint } from "./ingest-support.ts";
+import { ingestPass, openSocket, usdtMint, withDb } from "./ingest-support.ts";
 import { latestBlockhash, lighthouseAssertion, rowsFor, sendFromWallet, signatureOf, walletSign } from "./wallet.ts";
 
 /** A wallet with a vault, built and relayed through the API, holding `usdt` more in its token account. */
@@ -26,6 +28,14 @@ function ingestedUntil<T>(check: () => Promise<T | undefined>) {
     await ingestPass();
     return check();
   }, 120_000);
+}
+
+/** The chain_transactions row of a signature (whether ingestion committed it, and by which path). */
+async function storedSignature(signature: string) {
+  const rows = await withDb((db) =>
+    db.select().from(chainTransactions).where(eq(chainTransactions.signature, signature)),
+  );
+  return rows[0] ? { source: rows[0].source, slot: String(rows[0].slot) } : null;
 }
 
 async function status(id: string) {
@@ -163,7 +173,12 @@ describe("one signature, one request", () => {
     // Signed exactly as built: the request with that very message.
     const exact = await sendFromWallet(walletSign(b.unsignedTransaction, {}, o.wallet));
     await confirmed(exact, { failOnError: true });
-    await ingestedUntil(async () => ((await status(b.transactionId)).signature === exact ? true : undefined));
+    await ingestedUntil(async () => {
+      const sb = await status(b.transactionId);
+      if (sb.signature === exact) return true;
+      // Reported if the wait runs out: what the rows and the ingestion said last.
+      throw new Error(`b not bound to ${exact}: ${JSON.stringify({ b: sb, stored: await storedSignature(exact) })}`);
+    });
     expect(await status(a.transactionId)).toMatchObject({ status: "pending", signature: null });
     // Augmented (no exact message): the request built with the transaction's blockhash, else the older one.
     const c = await build("/vault/deposit", { ...body, priorityFee: { computeUnitPrice: 3 } });
@@ -179,7 +194,9 @@ describe("one signature, one request", () => {
       const [sa, sc] = [await status(a.transactionId), await status(c.transactionId)];
       if (sa.signature === augmented) return { id: a.transactionId, a: sa, c: sc };
       if (sc.signature === augmented) return { id: c.transactionId, a: sa, c: sc };
-      return undefined;
+      throw new Error(
+        `neither bound to ${augmented}: ${JSON.stringify({ a: sa, c: sc, stored: await storedSignature(augmented) })}`,
+      );
     });
     expect(
       bound.id,
