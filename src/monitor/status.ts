@@ -1,8 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import pkg from "../../package.json" with { type: "json" };
 import { cursors } from "../db/schema.ts";
-import { chainStream } from "../ingest/chain-stream.ts";
 import type { Bindings, Services } from "../env.ts";
+import { chainStream } from "../ingest/chain-stream.ts";
 import { cursorName } from "../ingest/pipeline.ts";
 import { ALL_JOBS } from "../jobs/dispatch.ts";
 import { latestSafetyCheck, type SafetyFigures } from "../jobs/program-safety.ts";
