@@ -11,7 +11,15 @@ import { confirmed, eventually, fundedWallet, rpc, sendSigned } from "./chain.ts
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";
 import { ingestPass, openSocket, usdtMint, withDb } from "./ingest-support.ts";
-import { latestBlockhash, lighthouseAssertion, rowsFor, sendFromWallet, signatureOf, walletSign } from "./wallet.ts";
+import {
+  latestBlockhash,
+  lighthouseAssertion,
+  messageHashOf,
+  rowsFor,
+  sendFromWallet,
+  signatureOf,
+  walletSign,
+} from "./wallet.ts";
 
 /** A wallet with a vault, built and relayed through the API, holding `usdt` more in its token account. */
 async function owner(usdt: bigint) {
@@ -35,7 +43,7 @@ async function storedSignature(signature: string) {
   const rows = await withDb((db) =>
     db.select().from(chainTransactions).where(eq(chainTransactions.signature, signature)),
   );
-  return rows[0] ? { source: rows[0].source, slot: String(rows[0].slot) } : null;
+  return rows[0] ? { source: rows[0].source, slot: String(rows[0].slot), messageHash: rows[0].messageHash } : null;
 }
 
 async function status(id: string) {
@@ -165,23 +173,23 @@ describe("the chain overrules a guess", () => {
 });
 
 describe("one signature, one request", () => {
-  // Quarantined on 2026-12-05: an open defect, not a timing problem. In full-suite runs (4 of 6 on this machine,
-  // and the fresh-clone CI run) ingestion committed `exact` (chain_transactions source "poll") without binding it to
-  // request b, whose message it is exactly; b then expired. Alone the test passes. Until the cause is found, this
-  // test is skipped, and the requests issue says so.
-  it.skip("binds a transaction to one of two identical pending requests, by the documented rule", async () => {
+  it("binds a transaction to one of two identical pending requests, by the documented rule", async () => {
     const o = await owner(10_000_000n);
     const body = { userPubkey: o.userPubkey, amount: 1_000_000 };
     const a = await build("/vault/deposit", { ...body, priorityFee: { computeUnitPrice: 1 } });
     const b = await build("/vault/deposit", { ...body, priorityFee: { computeUnitPrice: 2 } });
     // Signed exactly as built: the request with that very message.
-    const exact = await sendFromWallet(walletSign(b.unsignedTransaction, {}, o.wallet));
+    const signedB = walletSign(b.unsignedTransaction, {}, o.wallet);
+    expect(await messageHashOf(signedB)).toBe(b.messageHash);
+    const exact = await sendFromWallet(signedB);
     await confirmed(exact, { failOnError: true });
     await ingestedUntil(async () => {
       const sb = await status(b.transactionId);
       if (sb.signature === exact) return true;
-      // Reported if the wait runs out: what the rows and the ingestion said last.
-      throw new Error(`b not bound to ${exact}: ${JSON.stringify({ b: sb, stored: await storedSignature(exact) })}`);
+      // Reported if the wait runs out: the owner's rows (message hashes included) and the stored transaction.
+      throw new Error(
+        `b not bound to ${exact}: ${JSON.stringify({ rows: await rowsFor(o.userPubkey), stored: await storedSignature(exact) }, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`,
+      );
     });
     expect(await status(a.transactionId)).toMatchObject({ status: "pending", signature: null });
     // Augmented (no exact message): the request built with the transaction's blockhash, else the older one.

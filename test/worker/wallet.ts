@@ -13,6 +13,7 @@ import {
 import { eq, or } from "drizzle-orm";
 import { transactions } from "../../src/db/schema.ts";
 import { base58Encode } from "../../src/lib/base58.ts";
+import { messageHash } from "../../src/vault/assemble.ts";
 import { rpc } from "./chain.ts";
 import { withDb } from "./ingest-support.ts";
 
@@ -46,6 +47,13 @@ export interface WalletEdit {
 /** Decodes an unsigned transaction from the API, edits it as a wallet would, and signs it. Returns base64. */
 export function walletSign(unsigned: string, edit: WalletEdit, ...signers: Keypair[]): string {
   const tx = VersionedTransaction.deserialize(Uint8Array.from(atob(unsigned), (c) => c.charCodeAt(0)));
+  if (edit.computeUnitPrice === undefined && edit.blockhash === undefined && !edit.append?.length) {
+    // A wallet that changes nothing signs the very message it was handed. Recompiling it would not do: web3.js's
+    // TransactionMessage orders accounts differently from the legacy Transaction the API compiles with, so for some
+    // keys the "same" transaction would be another message (another message hash).
+    tx.sign(signers);
+    return btoa(String.fromCharCode(...tx.serialize()));
+  }
   const message = TransactionMessage.decompile(tx.message);
   let instructions = message.instructions;
   if (edit.computeUnitPrice !== undefined) {
@@ -69,6 +77,12 @@ export function walletSign(unsigned: string, edit: WalletEdit, ...signers: Keypa
 export function signatureOf(b64: string): string {
   const tx = VersionedTransaction.deserialize(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
   return base58Encode(tx.signatures[0]!);
+}
+
+/** The message hash of a base64 wire transaction, as the API names a built request's message (hex sha256). */
+export function messageHashOf(b64: string): Promise<string> {
+  const tx = VersionedTransaction.deserialize(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  return messageHash(tx.message.serialize());
 }
 
 /** Sends a signed base64 transaction straight to the localnet, as a wallet does; returns its signature. */
