@@ -87,6 +87,16 @@ export interface Config {
   wsAuthNonceTtlSec: number;
   /** Seconds after an owner's last socket went away before ingestion stops publishing to the owner's hub. */
   subscriptionTtlSec: number;
+  /** Retention windows in days (the retention job); `transactions` (the history) is never deleted. */
+  retention: {
+    jobRunsDays: number;
+    reconciliationLogsDays: number;
+    resolvedAlertsDays: number;
+    /** Balance snapshots are kept as taken this long, then one per owner and day… */
+    snapshotsRawDays: number;
+    /** …until this age, when they are deleted (each owner's latest snapshot is always kept). */
+    snapshotsDays: number;
+  };
   /** Origins allowed to call the API from a browser on another origin; empty = none, ["*"] = any. */
   corsOrigins: string[];
   /** Serves the benchmark's comparison routes under /__bench/ (never in production). */
@@ -154,6 +164,14 @@ const urlList = z
   .pipe(z.array(httpUrl).min(1, "must list at least one http(s) URL"));
 /** A provider rate: calls per second, 0 = not metered by the client. */
 const perSecond = z.coerce.number().int().min(0).max(100_000).default(0);
+const days = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a whole number of days" })
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(36_500, "must be at most 36500 days")
+    .default(fallback);
+
 const seconds = (fallback: number) =>
   z.coerce
     .number({ error: "must be a whole number of seconds" })
@@ -231,6 +249,11 @@ const schema = z.object({
   WS_MAX_ANONYMOUS_PER_OWNER: z.coerce.number().int().min(0).max(100_000).default(10),
   WS_AUTH_NONCE_TTL: seconds(300),
   SUBSCRIPTION_TTL: seconds(86_400),
+  RETENTION_JOB_RUNS_DAYS: days(14),
+  RETENTION_RECONCILIATION_LOGS_DAYS: days(90),
+  RETENTION_RESOLVED_ALERTS_DAYS: days(90),
+  RETENTION_SNAPSHOTS_RAW_DAYS: days(7),
+  RETENTION_SNAPSHOTS_DAYS: days(365),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -367,6 +390,13 @@ export function loadConfig(env: object): Config {
     wsMaxAnonymousPerOwner: v.WS_MAX_ANONYMOUS_PER_OWNER,
     wsAuthNonceTtlSec: v.WS_AUTH_NONCE_TTL,
     subscriptionTtlSec: v.SUBSCRIPTION_TTL,
+    retention: {
+      jobRunsDays: v.RETENTION_JOB_RUNS_DAYS,
+      reconciliationLogsDays: v.RETENTION_RECONCILIATION_LOGS_DAYS,
+      resolvedAlertsDays: v.RETENTION_RESOLVED_ALERTS_DAYS,
+      snapshotsRawDays: v.RETENTION_SNAPSHOTS_RAW_DAYS,
+      snapshotsDays: Math.max(v.RETENTION_SNAPSHOTS_DAYS, v.RETENTION_SNAPSHOTS_RAW_DAYS),
+    },
     corsOrigins: v.CORS_ORIGINS,
     benchRoutes: v.BENCH_ROUTES === "true",
     solanaCluster: v.SOLANA_CLUSTER ?? null,

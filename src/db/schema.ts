@@ -268,6 +268,8 @@ export const alerts = pgTable(
     check("alerts_count_positive", sql`count >= 1`),
     uniqueIndex("alerts_unresolved_dedup").on(t.dedupKey).where(sql`status <> 'resolved'`),
     index("alerts_status_time").on(t.status, t.createdAt.desc()),
+    // Retention deletes alerts resolved longest ago first.
+    index("alerts_resolved_time").on(t.resolvedAt).where(sql`status = 'resolved'`),
   ],
 );
 
@@ -407,6 +409,8 @@ export const jobRuns = pgTable(
   (t) => [
     check("job_runs_outcome_valid", inList("outcome", ["ok", "error", "partial"])),
     index("job_runs_job_time").on(t.job, t.startedAt.desc()),
+    // Retention deletes the oldest runs first.
+    index("job_runs_time").on(t.startedAt),
   ],
 );
 

@@ -6,6 +6,7 @@ import { idempotencyPurgeJob } from "./idempotency-purge.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { programSafetyJob } from "./program-safety.ts";
 import { reconciliationJob } from "./reconciliation.ts";
+import { retentionJob } from "./retention.ts";
 import { runJobs } from "./run-jobs.ts";
 import { schedulerBackstopJob } from "./scheduler-backstop.ts";
 import { subscriptionPurgeJob } from "./subscription-purge.ts";
@@ -27,7 +28,7 @@ export const CRON_JOBS: Record<string, Job[]> = {
     idempotencyPurgeJob,
     subscriptionPurgeJob,
   ],
-  "*/5 * * * *": [tvlJob],
+  "*/5 * * * *": [tvlJob, retentionJob],
 };
 
 /** Every job that records runs (the backstop records none of its own), for /monitor/status. */
