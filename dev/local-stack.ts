@@ -3,7 +3,9 @@
  * the Neon proxy, the localnet (unless a real chain is used) and `wrangler dev`. Each caller says what differs (ports,
  * chain options, the Worker's variables); start-up and shutdown are written once, here.
  */
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { buildDashboard } from "./build-dashboard.ts";
 import { type Localnet, type LocalnetOptions, startLocalnet } from "./localnet/index.ts";
 import { describeProfile, workerVarsFor } from "./localnet/profile.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -74,6 +76,9 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       opts.log?.("chain", `${localnet.rpcUrl} (localnet; PubSub ${localnet.wsUrl}; ${behaves})`);
     }
     await opts.beforeWorker?.(parts);
+    // wrangler dev refuses to start without the assets folder (wrangler.toml [assets]): a fresh clone running the
+    // bench or the browser tests before any `npm run dev` has none yet.
+    if (!existsSync(new URL("../dist/site", import.meta.url))) await buildDashboard();
     const { stateDir } = opts.worker;
     if (stateDir) stops.push(() => rm(stateDir, { recursive: true, force: true }));
     const worker = await startWranglerDev({

@@ -1,10 +1,11 @@
 /** One database transaction per batch: chain_transactions (dedup), history rows, request matching, cache, cursor. */
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { programErrorFromTransaction, type TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
-import { chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
+import { balanceSnapshots, chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
 import { chunks } from "../lib/chunks.ts";
 import { hashIntentText } from "../vault/intent.ts";
+import { type BalancePoint, balancePoints, type PriorBalances } from "./balance-points.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
 import { type Phases, timed } from "./phases.ts";
@@ -77,7 +78,10 @@ export async function commitBatch(db: Database, input: BatchInput): Promise<Batc
     }
     await timed(phases, "commit.history", () => insertRows(tx, toInsert));
     for (const c of committed) c.rows.sort((a, b) => a.eventIndex - b.eventIndex);
+    const prior = await timed(phases, "commit.prior", () => priorBalances(tx, [...input.states.values()]));
     const changed = await timed(phases, "commit.vaults", () => upsertVaults(tx, [...input.states.values()]));
+    const points = balancePoints(fresh, input.states, prior, new Set(changed.map((v) => v.address)));
+    await timed(phases, "commit.points", () => insertPoints(tx, points));
     const { cursor } = input;
     if (cursor) await timed(phases, "commit.cursor", () => moveCursor(tx, cursor));
     if (phases) phases["commit.body"] = (phases["commit.body"] ?? 0) + Date.now() - began;
@@ -197,6 +201,51 @@ async function storeFailure(
   }
   const owners = new Set([...failedOwners(d, ownerOf), ...requestIds.keys()]);
   return { decoded: d, rows: [], failure: { ...error, owners: [...owners], requestIds } };
+}
+
+/** The cached balances of the batch's vaults before it, by vault address (one statement). */
+async function priorBalances(tx: Tx, states: VaultState[]): Promise<Map<string, PriorBalances>> {
+  const prior = new Map<string, PriorBalances>();
+  for (const part of chunks(states, ROWS_PER_INSERT)) {
+    const rows = await tx
+      .select({
+        address: vaults.vaultAddress,
+        total: vaults.totalBalance,
+        locked: vaults.lockedBalance,
+        available: vaults.availableBalance,
+        slot: vaults.slot,
+      })
+      .from(vaults)
+      .where(
+        inArray(
+          vaults.owner,
+          part.map((s) => s.owner),
+        ),
+      );
+    for (const r of rows)
+      prior.set(r.address, { total: r.total, locked: r.locked, available: r.available, slot: r.slot });
+  }
+  return prior;
+}
+
+/**
+ * Writes the batch's balance steps as points of the owners' balance histories (multi-row inserts). `taken_at` is
+ * when the backend recorded the step — the same clock as the snapshot job's, so the two never interleave out of
+ * order — and the insert order (the id) with `slot` keeps a batch's steps in chain order.
+ */
+async function insertPoints(tx: Tx, points: BalancePoint[]): Promise<void> {
+  for (const part of chunks(points, ROWS_PER_INSERT)) {
+    await tx.insert(balanceSnapshots).values(
+      part.map((p) => ({
+        owner: p.owner,
+        totalBalance: p.total,
+        lockedBalance: p.locked,
+        availableBalance: p.available,
+        slot: p.slot,
+        takenAt: sql`now()`,
+      })),
+    );
+  }
 }
 
 /** Upserts the vault cache; a row is only replaced by a state read at the same or a newer slot. */

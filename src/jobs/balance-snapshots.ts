@@ -1,54 +1,42 @@
-import { desc, gt, sql } from "drizzle-orm";
-import { balanceSnapshots } from "../db/schema.ts";
+import { sql } from "drizzle-orm";
+import { balanceSnapshots, vaults } from "../db/schema.ts";
 import type { Job } from "./types.ts";
-import { scanVaults } from "./vault-scan.ts";
 
 /** Even an unchanged vault gets a snapshot this often, so every history has at least one point per day. */
 export const SNAPSHOT_HEARTBEAT_MS = 24 * 60 * 60 * 1000;
-const INSERT_CHUNK = 1_000;
 
 /**
- * Balance snapshots from the chain (one getProgramAccounts at one slot): a row per vault whose balance differs from
- * its last snapshot, or whose last snapshot is older than a day.
+ * Balance snapshots from the vault cache, in one SQL statement and no RPC: a row per cached vault whose balances
+ * differ from its last point, or whose last point is older than a day. Ingestion already writes a point for every
+ * step it commits (src/ingest/balance-points.ts), so this job adds the daily heartbeat of quiet vaults and the
+ * repairs reconciliation made to the cache; at 100,000 vaults it reads the cache and one index entry per vault.
  */
 export const balanceSnapshotsJob: Job = {
   name: "balance-snapshots",
   async run(_env, _ctx, services) {
     const { db } = services.db();
-    const scan = await scanVaults(services.rpc, services.config.programId);
-    const since = new Date(Date.now() - SNAPSHOT_HEARTBEAT_MS);
-    const last = await db
-      .selectDistinctOn([balanceSnapshots.owner], {
-        owner: balanceSnapshots.owner,
-        total: balanceSnapshots.totalBalance,
-        locked: balanceSnapshots.lockedBalance,
-        available: balanceSnapshots.availableBalance,
-      })
-      .from(balanceSnapshots)
-      .where(gt(balanceSnapshots.takenAt, since))
-      .orderBy(balanceSnapshots.owner, desc(balanceSnapshots.takenAt), desc(balanceSnapshots.id));
-    const previous = new Map(last.map((r) => [r.owner, r]));
-    let changed = 0;
-    const rows = scan.vaults.flatMap((v) => {
-      const p = previous.get(v.owner);
-      if (p && p.total === v.totalBalance && p.locked === v.lockedBalance && p.available === v.availableBalance) {
-        return [];
-      }
-      if (p) changed++;
-      return [
-        {
-          owner: v.owner,
-          totalBalance: v.totalBalance,
-          lockedBalance: v.lockedBalance,
-          availableBalance: v.availableBalance,
-          slot: BigInt(scan.slot),
-          takenAt: sql`now()`,
-        },
-      ];
-    });
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await db.insert(balanceSnapshots).values(rows.slice(i, i + INSERT_CHUNK));
-    }
-    return { vaults: scan.vaults.length, written: rows.length, changed, slot: scan.slot };
+    const heartbeat = SNAPSHOT_HEARTBEAT_MS / 1000;
+    const result = await db.execute(sql`
+      with written as (
+        insert into ${balanceSnapshots} (owner, total_balance, locked_balance, available_balance, slot, taken_at)
+        select v.owner, v.total_balance, v.locked_balance, v.available_balance, v.slot, now()
+        from ${vaults} v
+        left join lateral (
+          select s.total_balance, s.locked_balance, s.available_balance, s.taken_at
+          from ${balanceSnapshots} s
+          where s.owner = v.owner
+          order by s.taken_at desc, s.id desc
+          limit 1
+        ) last on true
+        where last.taken_at is null
+          or last.taken_at < now() - make_interval(secs => ${heartbeat})
+          or last.total_balance <> v.total_balance
+          or last.locked_balance <> v.locked_balance
+          or last.available_balance <> v.available_balance
+        returning 1
+      )
+      select (select count(*) from written)::int as written, (select count(*) from ${vaults})::int as vaults`);
+    const row = (result as unknown as { rows: { written: number; vaults: number }[] }).rows[0]!;
+    return { vaults: Number(row.vaults), written: Number(row.written), source: "cache" };
   },
 };

@@ -1,47 +1,71 @@
-import { and, eq, ne } from "drizzle-orm";
-import { alerts } from "../db/schema.ts";
+import { and, eq, gte, lt, ne, sql } from "drizzle-orm";
+import { alerts, vaults } from "../db/schema.ts";
 import { formatUsdt } from "../lib/amount.ts";
 import { raiseAlert, resolveAlerts } from "../monitor/alerts.ts";
 import type { Job } from "./types.ts";
-import { scanVaults } from "./vault-scan.ts";
 
 export const LOW_BALANCE_KIND = "low_balance";
 export const lowBalanceKey = (owner: string) => `${LOW_BALANCE_KIND}:${owner}`;
+/** Alerts raised per run at most (a market-wide drop raises the rest over the next runs; the run says `partial`). */
+export const LOW_BALANCE_MAX_RAISES = 500;
 
 /**
- * Low-balance monitor: a vault that has ever been funded (total_deposited > 0) and whose total balance is below
- * LOW_BALANCE_THRESHOLD whole USDT gets one alert per condition (dedup key per owner); the alert is resolved when
- * the balance recovers, so a later drop alerts again. Never-funded vaults are not "low", only empty.
+ * Low-balance monitor, from the vault cache (SQL, no RPC): a vault that has ever been funded (total_deposited > 0)
+ * and whose total balance is below LOW_BALANCE_THRESHOLD whole USDT gets one alert per condition (dedup key per
+ * owner); the alert is resolved when the balance recovers, so a later drop alerts again. Never-funded vaults are not
+ * "low", only empty. Current to the ingestion lag (the cache is what ingestion and reconciliation keep).
  */
 export const lowBalanceJob: Job = {
   name: "low-balance",
   async run(_env, _ctx, services) {
     const { db } = services.db();
     const threshold = services.config.lowBalanceThreshold * 1_000_000n;
-    const scan = await scanVaults(services.rpc, services.config.programId);
-    const low = new Map(
-      scan.vaults.filter((v) => v.totalDeposited > 0n && v.totalBalance < threshold).map((v) => [v.owner, v]),
-    );
-    const open = await db
-      .select({ owner: alerts.owner })
-      .from(alerts)
-      .where(and(eq(alerts.kind, LOW_BALANCE_KIND), ne(alerts.status, "resolved")));
-    const alerted = new Set(open.map((a) => a.owner ?? ""));
+    const openAlert = sql`exists (select 1 from ${alerts} a where a.dedup_key = ${LOW_BALANCE_KIND} || ':' || ${vaults.owner} and a.status <> 'resolved')`;
+    const newlyLow = await db
+      .select({ owner: vaults.owner, total: vaults.totalBalance, slot: vaults.slot })
+      .from(vaults)
+      .where(and(sql`${vaults.totalDeposited} > 0`, lt(vaults.totalBalance, threshold), sql`not ${openAlert}`))
+      .orderBy(vaults.owner)
+      .limit(LOW_BALANCE_MAX_RAISES + 1);
     let raised = 0;
-    for (const [owner, v] of low) {
-      if (alerted.has(owner)) continue;
+    for (const v of newlyLow.slice(0, LOW_BALANCE_MAX_RAISES)) {
       const id = await raiseAlert(db, {
         kind: LOW_BALANCE_KIND,
         severity: "warning",
-        owner,
-        dedupKey: lowBalanceKey(owner),
-        message: `Vault balance ${formatUsdt(v.totalBalance)} is below ${formatUsdt(threshold)}`,
-        details: { slot: scan.slot, totalBalance: `${v.totalBalance}`, threshold: `${threshold}` },
+        owner: v.owner,
+        dedupKey: lowBalanceKey(v.owner),
+        message: `Vault balance ${formatUsdt(v.total)} is below ${formatUsdt(threshold)}`,
+        details: { slot: `${v.slot}`, totalBalance: `${v.total}`, threshold: `${threshold}` },
       });
       if (id !== null) raised++;
     }
-    const recovered = [...alerted].filter((owner) => !low.has(owner));
-    const resolved = await resolveAlerts(db, recovered.map(lowBalanceKey));
-    return { vaults: scan.vaults.length, low: low.size, raised, resolved, threshold, slot: scan.slot };
+    // Open alerts whose vault recovered (or left the cache).
+    const recovered = await db
+      .select({ key: alerts.dedupKey })
+      .from(alerts)
+      .leftJoin(vaults, sql`${alerts.dedupKey} = ${LOW_BALANCE_KIND} || ':' || ${vaults.owner}`)
+      .where(
+        and(
+          eq(alerts.kind, LOW_BALANCE_KIND),
+          ne(alerts.status, "resolved"),
+          sql`(${vaults.owner} is null or ${gte(vaults.totalBalance, threshold)} or ${vaults.totalDeposited} = 0)`,
+        ),
+      );
+    const resolved = await resolveAlerts(
+      db,
+      recovered.map((r) => r.key),
+    );
+    const [{ low } = { low: 0 }] = await db
+      .select({ low: sql<number>`count(*)::int` })
+      .from(vaults)
+      .where(and(sql`${vaults.totalDeposited} > 0`, lt(vaults.totalBalance, threshold)));
+    return {
+      low: Number(low),
+      raised,
+      resolved,
+      threshold,
+      source: "cache",
+      partial: newlyLow.length > LOW_BALANCE_MAX_RAISES,
+    };
   },
 };

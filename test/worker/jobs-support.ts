@@ -4,6 +4,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { createAssociatedTokenAccountIdempotentInstruction, createTransferInstruction } from "@solana/spl-token";
 import { Keypair, type PublicKey, SystemProgram, type TransactionInstruction } from "@solana/web3.js";
+import { eq } from "drizzle-orm";
 import {
   associatedTokenAddress,
   depositIx,
@@ -11,19 +12,32 @@ import {
   initializeVaultIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
+import { vaults } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { runJobs } from "../../src/jobs/dispatch.ts";
 import type { Job } from "../../src/jobs/types.ts";
 import { base58Encode } from "../../src/lib/base58.ts";
-import { fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
-import { programId, usdtMint, withDb } from "./ingest-support.ts";
+import { eventually, fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
+import { ingestPass, programId, usdtMint, withDb } from "./ingest-support.ts";
 
 export { programId, usdtMint, withDb };
 
 /** The test Worker's bindings with some variables replaced. */
 export function envWith(overrides: Record<string, string> = {}): Bindings {
   return { ...env, ...overrides } as Bindings;
+}
+
+/**
+ * Runs ingestion passes until the vault cache holds `owner`'s vault as of `slot` or later: the jobs that read the
+ * cache (snapshots, low balance, TVL) see what ingestion committed, as in production within the ingestion lag.
+ */
+export async function cachedAt(owner: string, slot: number): Promise<void> {
+  await eventually(async () => {
+    await ingestPass();
+    const [row] = await withDb((db) => db.select({ slot: vaults.slot }).from(vaults).where(eq(vaults.owner, owner)));
+    return row && row.slot >= BigInt(slot) ? true : undefined;
+  }, 120_000);
 }
 
 /** Runs jobs as the dispatcher does (recorded in job_runs under `trigger`). */

@@ -1,9 +1,35 @@
 import { desc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { alerts, balanceSnapshots, jobRuns, tvlSnapshots } from "../../src/db/schema.ts";
+import { associatedTokenAddress, withdrawIx } from "../../src/chain/program/index.ts";
+import { alerts, balanceSnapshots, jobRuns, tvlSnapshots, vaults } from "../../src/db/schema.ts";
 import { balanceSnapshotsJob } from "../../src/jobs/balance-snapshots.ts";
 import { call } from "./helpers.ts";
-import { chainTvl, createVault, depositMore, donate, fireCron, runJobsNow, withDb } from "./jobs-support.ts";
+import {
+  cachedAt,
+  chainTvl,
+  confirmAll,
+  createVault,
+  depositMore,
+  donate,
+  fireCron,
+  programId,
+  runJobsNow,
+  sendRaw,
+  type TestVault,
+  usdtMint,
+  withDb,
+} from "./jobs-support.ts";
+
+async function withdrawFrom(v: TestVault, amount: bigint): Promise<number> {
+  const ix = withdrawIx({
+    programId: programId(),
+    user: v.wallet.publicKey,
+    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
+    vaultTokenAccount: v.tokenAccount,
+    amount,
+  });
+  return confirmAll([await sendRaw([ix], [v.wallet])]);
+}
 
 async function latestTvl() {
   return withDb(async (db) => (await db.select().from(tvlSnapshots).orderBy(desc(tvlSnapshots.id)).limit(1))[0]!);
@@ -59,12 +85,16 @@ describe("TVL job", () => {
 });
 
 describe("balance snapshots", () => {
-  it("writes a snapshot only when the balance changed and serves the owner's series", async () => {
+  it("records every step of a balance as a point, adds nothing while unchanged, and serves the owner's series", async () => {
     const v = await createVault(50_000_000n);
     const from = new Date(Date.now() - 1000).toISOString();
+    await cachedAt(v.owner, v.slot);
     await runJobsNow([balanceSnapshotsJob], "test-snapshots");
     await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    // Two steps that may land in one ingestion batch: each is a point of its own (0 → 50 → 75 → 60).
     await depositMore(v, 25_000_000n);
+    const last = await withdrawFrom(v, 15_000_000n);
+    await cachedAt(v.owner, last);
     await runJobsNow([balanceSnapshotsJob], "test-snapshots");
     await runJobsNow([balanceSnapshotsJob], "test-snapshots");
 
@@ -72,16 +102,36 @@ describe("balance snapshots", () => {
       db.select().from(balanceSnapshots).where(eq(balanceSnapshots.owner, v.owner)).orderBy(balanceSnapshots.id),
     );
     expect(rows.map((r) => [r.totalBalance, r.availableBalance, r.lockedBalance])).toEqual([
+      [0n, 0n, 0n],
       [50_000_000n, 50_000_000n, 0n],
       [75_000_000n, 75_000_000n, 0n],
+      [60_000_000n, 60_000_000n, 0n],
     ]);
 
     const history = await call(`/vault/balance/${v.owner}/history?from=${from}`);
     expect(history.status).toBe(200);
     expect(history.body.data).toMatchObject({ owner: v.owner, bucket: "raw", truncated: false });
     const points = history.body.data!.points as Record<string, unknown>[];
-    expect(points.map((p) => p.totalBalance)).toEqual([50_000_000, 75_000_000]);
-    expect(points[1]).toMatchObject({ availableBalance: 75_000_000, lockedBalance: 0 });
+    expect(points.map((p) => p.totalBalance)).toEqual([0, 50_000_000, 75_000_000, 60_000_000]);
+    expect(points[2]).toMatchObject({ availableBalance: 75_000_000, lockedBalance: 0 });
+  });
+
+  it("snapshots a cache row the ingestion did not write (a reconciliation repair) once", async () => {
+    const v = await createVault(5_000_000n);
+    await cachedAt(v.owner, v.slot);
+    // As a repair would: the cache changes without an ingested step.
+    await withDb((db) =>
+      db
+        .update(vaults)
+        .set({ totalBalance: 6_000_000n, availableBalance: 6_000_000n })
+        .where(eq(vaults.owner, v.owner)),
+    );
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    await runJobsNow([balanceSnapshotsJob], "test-snapshots");
+    const rows = await withDb((db) =>
+      db.select().from(balanceSnapshots).where(eq(balanceSnapshots.owner, v.owner)).orderBy(balanceSnapshots.id),
+    );
+    expect(rows.map((r) => r.totalBalance)).toEqual([0n, 5_000_000n, 6_000_000n]);
   });
 
   it("refuses malformed history queries with coded 400s", async () => {

@@ -5,6 +5,7 @@ import { alerts } from "../../src/db/schema.ts";
 import { lowBalanceJob } from "../../src/jobs/low-balance.ts";
 import { call, postJson } from "./helpers.ts";
 import {
+  cachedAt,
   confirmAll,
   createVault,
   depositMore,
@@ -29,7 +30,7 @@ async function lowAlerts(owner: string) {
   );
 }
 
-async function withdraw(v: TestVault, amount: bigint) {
+async function withdraw(v: TestVault, amount: bigint): Promise<number> {
   const ix = withdrawIx({
     programId: programId(),
     user: v.wallet.publicKey,
@@ -37,35 +38,38 @@ async function withdraw(v: TestVault, amount: bigint) {
     vaultTokenAccount: v.tokenAccount,
     amount,
   });
-  await confirmAll([await sendRaw([ix], [v.wallet])]);
+  return confirmAll([await sendRaw([ix], [v.wallet])]);
 }
 
-const checkLowBalances = () => runJobsNow([lowBalanceJob], "test-low-balance");
+/** Runs the low-balance job once the cache (which it reads) holds the vault as of `slot`. */
+async function checkLowBalances(v: TestVault, slot = v.slot) {
+  await cachedAt(v.owner, slot);
+  await runJobsNow([lowBalanceJob], "test-low-balance");
+}
 
 describe("low-balance alerts", () => {
   it("fire once per condition: not again while low, resolved on recovery, again on the next drop", async () => {
     const v = await createVault(50_000_000n); // 50 USDT, below the default threshold of 100 USDT
-    await checkLowBalances();
-    await checkLowBalances();
+    await checkLowBalances(v);
+    await checkLowBalances(v);
     let rows = await lowAlerts(v.owner);
     expect(rows.map((r) => r.status)).toEqual(["open"]);
     expect(rows[0]).toMatchObject({ severity: "warning", dedupKey: `low_balance:${v.owner}` });
 
-    await depositMore(v, 60_000_000n); // 110 USDT
-    await checkLowBalances();
+    await checkLowBalances(v, await depositMore(v, 60_000_000n)); // 110 USDT
     rows = await lowAlerts(v.owner);
     expect(rows.map((r) => r.status)).toEqual(["resolved"]);
 
-    await withdraw(v, 30_000_000n); // 80 USDT
-    await checkLowBalances();
-    await checkLowBalances();
+    const dropped = await withdraw(v, 30_000_000n); // 80 USDT
+    await checkLowBalances(v, dropped);
+    await checkLowBalances(v, dropped);
     rows = await lowAlerts(v.owner);
     expect(rows.map((r) => r.status)).toEqual(["resolved", "open"]);
   });
 
   it("never alert for a vault that was never funded", async () => {
     const v = await createVault(0n);
-    await checkLowBalances();
+    await checkLowBalances(v);
     expect(await lowAlerts(v.owner)).toEqual([]);
   });
 });
@@ -73,7 +77,7 @@ describe("low-balance alerts", () => {
 describe("alerts API", () => {
   it("lists and acknowledges alerts for the admin key only; an acknowledged alert still deduplicates", async () => {
     const v = await createVault(20_000_000n);
-    await checkLowBalances();
+    await checkLowBalances(v);
     expect((await call(`/monitor/alerts?owner=${v.owner}`)).status).toBe(401);
     expect((await call(`/monitor/alerts?owner=${v.owner}`, { headers: SERVICE })).status).toBe(403);
 
@@ -89,11 +93,10 @@ describe("alerts API", () => {
     expect((await postJson(`/monitor/alerts/${alert!.id}/ack`, {}, ADMIN)).body.data).toMatchObject({
       status: "acknowledged",
     });
-    await checkLowBalances();
+    await checkLowBalances(v);
     expect((await lowAlerts(v.owner)).map((r) => r.status)).toEqual(["acknowledged"]);
 
-    await depositMore(v, 100_000_000n);
-    await checkLowBalances();
+    await checkLowBalances(v, await depositMore(v, 100_000_000n));
     const resolved = await postJson(`/monitor/alerts/${alert!.id}/ack`, {}, ADMIN);
     expect([resolved.status, resolved.body.error?.code]).toEqual([409, "ALERT_ALREADY_RESOLVED"]);
     const missing = await postJson("/monitor/alerts/999999999999/ack", {}, ADMIN);
