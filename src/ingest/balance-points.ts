@@ -3,8 +3,22 @@
  * owner's balance history (`balance_snapshots`), so a chart shows each step (0 → 200 → 125), not what a periodic
  * snapshot happened to see. Pure: the batch's transactions, the cache before the batch and the states read after.
  */
-import type { DecodedTx } from "./decode.ts";
-import type { VaultState } from "./vault-state.ts";
+import type { VaultEvent } from "../chain/program/index.ts";
+
+/** What a step is derived from: a committed transaction's slot, outcome and vault events (a `DecodedTx`). */
+export interface StepSource {
+  tx: { slot: bigint; err: unknown };
+  events: readonly { event: VaultEvent }[];
+}
+
+/** A vault read after the batch (a `VaultState`). */
+export interface ReadVault {
+  owner: string;
+  totalBalance: bigint;
+  lockedBalance: bigint;
+  availableBalance: bigint;
+  slot: bigint;
+}
 
 export interface Balances {
   total: bigint;
@@ -33,8 +47,8 @@ export interface BalancePoint extends Balances {
  * always equals the state read after the batch, when that state is what the cache now holds (`changed`).
  */
 export function balancePoints(
-  decoded: readonly DecodedTx[],
-  states: ReadonlyMap<string, VaultState>,
+  decoded: readonly StepSource[],
+  states: ReadonlyMap<string, ReadVault>,
   prior: ReadonlyMap<string, PriorBalances>,
   changed: ReadonlySet<string>,
 ): BalancePoint[] {
@@ -48,7 +62,7 @@ export function balancePoints(
     current.set(vault, known);
     return known;
   };
-  const step = (d: DecodedTx, vault: string, next: Balances | null) => {
+  const step = (d: StepSource, vault: string, next: Balances | null) => {
     current.set(vault, next);
     const owner = states.get(vault)?.owner;
     if (!next || !owner) return;
