@@ -51,6 +51,11 @@ export interface WalkOptions {
   maxPages?: number;
   /** Slot of `until` (the cursor's): a node behind it would not know the cursor and would list older history. */
   minContextSlot?: number;
+  /**
+   * Also asks the confirmed head slot, in the same JSON-RPC batch as the first page and before it: the slot up to
+   * which this walk has looked (what ingestion lag is measured from). One batch item, no round trip.
+   */
+  withHead?: boolean;
 }
 
 export interface Walk {
@@ -58,6 +63,8 @@ export interface Walk {
   signatures: SignatureInfo[];
   /** True when a page came back short: the walk reached `until` (or the start of history), so nothing is missing. */
   metUntil: boolean;
+  /** The confirmed head when the first page was listed (with `withHead`; undefined if the node did not answer it). */
+  headSlot?: number;
 }
 
 /**
@@ -72,8 +79,9 @@ export async function walkSignatures(rpc: SolanaRpc, address: PublicKey, opts: W
   // Every page is asked of a node at least as far as the walk has already seen: a node behind the first page's
   // newest slot would not know `before` (and answer an empty page, which reads as "met the cursor": a hole).
   let minContextSlot = opts.minContextSlot ?? 0;
-  const page = (limit: number) =>
-    rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+  const request = (limit: number) => ({
+    method: "getSignaturesForAddress",
+    params: [
       address.toBase58(),
       {
         limit,
@@ -82,18 +90,34 @@ export async function walkSignatures(rpc: SolanaRpc, address: PublicKey, opts: W
         ...(opts.until ? { until: opts.until } : {}),
         ...(minContextSlot > 0 ? { minContextSlot } : {}),
       },
+    ],
+  });
+  const page = (limit: number) => {
+    const { method, params } = request(limit);
+    return rpc.call<SignatureInfo[]>(method, params);
+  };
+  let headSlot: number | undefined;
+  const firstPage = async (limit: number) => {
+    if (!opts.withHead) return page(limit);
+    const [head, listed] = await rpc.batch([
+      { method: "getSlot", params: [{ commitment: "confirmed" }] },
+      request(limit),
     ]);
+    if (!listed!.ok) throw listed!.error;
+    if (head!.ok && typeof head!.value === "number") headSlot = head!.value;
+    return listed!.value as SignatureInfo[];
+  };
   for (let pages = 0; pages < maxPages; pages++) {
-    const listed = await page(pageSize);
+    const listed = await (pages === 0 ? firstPage(pageSize) : page(pageSize));
     out.push(...listed);
-    if (listed.length < pageSize) return { signatures: out.reverse(), metUntil: true };
+    if (listed.length < pageSize) return { signatures: out.reverse(), metUntil: true, headSlot };
     before = listed[listed.length - 1]!.signature;
     minContextSlot = Math.max(minContextSlot, listed[0]!.slot);
   }
   // Every page came back full: the stretch may end exactly here. One signature more tells (without it, a stretch of
   // exactly maxPages × pageSize would never count as met, and would be walked again and again).
   const probe = await page(1);
-  return { signatures: out.reverse(), metUntil: probe.length === 0 };
+  return { signatures: out.reverse(), metUntil: probe.length === 0, headSlot };
 }
 
 interface RpcTransaction {

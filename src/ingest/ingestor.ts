@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
+import { type JobRunRecord, recordJobRun } from "../jobs/runs.ts";
 import { isRetiredSingleton, retireSingleton, singletonStub } from "../jobs/singletons.ts";
+import { describeError } from "../lib/log.ts";
 import { backgroundServices } from "../realtime/services.ts";
 import { finalizePass } from "./finalize.ts";
 import { ingestFromCursor } from "./pipeline.ts";
@@ -23,10 +25,15 @@ export class Ingestor extends DurableObject<Bindings> {
     return new Response("not found", { status: 404 });
   }
 
+  /** When this instance last wrote a pass to `job_runs` (idle passes are recorded once a minute, not each second). */
+  private lastRecorded = 0;
+
   override async alarm(): Promise<void> {
     if (isRetiredSingleton(this.ctx, loadConfig(this.env), INGESTOR)) return retireSingleton(this.ctx);
     const services = backgroundServices(this.env, { durableObject: "Ingestor" }, "ingest");
     let behind = false;
+    const startedAt = new Date();
+    let run: Pick<JobRunRecord, "outcome" | "figures" | "error"> | null = null;
     try {
       const figures = await ingestFromCursor(this.env, services);
       services.metrics.count(INGESTED, { path: "poll" }, figures.committed);
@@ -34,9 +41,27 @@ export class Ingestor extends DurableObject<Bindings> {
       behind = (figures.pendingSegments ?? 0) > 0;
       const finalized = await finalizePass(this.env, services);
       if (figures.committed > 0 || finalized > 0) services.log.info("ingestion pass", { ...figures, finalized });
+      const { phases: _phases, ...rest } = figures;
+      const busy = figures.committed > 0 || finalized > 0 || behind;
+      if (busy || Date.now() - this.lastRecorded >= IDLE_RECORD_MS) {
+        run = { outcome: figures.complete ? "ok" : "partial", figures: { ...rest, finalized }, error: null };
+      }
     } catch (err) {
       services.log.warn("ingestion pass failed; retrying on the next tick", { error: err });
+      const { name, message } = describeError(err);
+      run = { outcome: "error", figures: null, error: `${name}: ${message}` };
     } finally {
+      if (run) {
+        // The pass is a job run like the others (the status page and the dashboard read `job_runs`).
+        this.lastRecorded = Date.now();
+        await recordJobRun(services.db().db, {
+          job: "ingest",
+          trigger: "ingestor",
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+          ...run,
+        }).catch((err) => services.log.warn("ingestion pass not recorded", { error: err }));
+      }
       await services.close();
       // Re-armed even after a failure: the loop must outlive any one bad pass.
       await this.ctx.storage.setAlarm(Date.now() + (behind ? 0 : services.config.ingestIntervalMs));
@@ -45,6 +70,8 @@ export class Ingestor extends DurableObject<Bindings> {
 }
 
 const INGESTOR = "ingestor";
+/** Idle passes (nothing committed or finalized) are written to `job_runs` at most this often. */
+const IDLE_RECORD_MS = 60_000;
 /** Program transactions committed, by the path that committed them (poll loop, cron backstop, webhook). */
 export const INGESTED = "vault_ingested_transactions_total";
 

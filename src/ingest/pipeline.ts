@@ -66,6 +66,8 @@ export interface IngestFigures {
   gaps?: number;
   /** Open gaps of earlier passes filled from the archive in this pass. */
   backfilled?: number;
+  /** The confirmed head this pass looked up to (a complete pass from the newest). */
+  lookedAtSlot?: number;
 }
 
 const DEFAULT_BATCH = 500;
@@ -142,6 +144,8 @@ async function ingestPass(
       minContextSlot: minContextSlot > 0 ? minContextSlot : undefined,
       pageSize: opts.pageSize,
       maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES,
+      // Only a walk from the newest looks up to the head (a walk below a frontier looks at an older stretch).
+      withHead: frontiers.length === 0,
     }),
   );
   const { signatures } = walk;
@@ -226,7 +230,29 @@ async function ingestPass(
     await saveFrontiers(db, name, frontiers.slice(0, -1), frontierSlots.slice(0, -1));
     figures.pendingSegments = frontiers.length - 1;
   }
+  if (figures.complete && frontiers.length === 0 && walk.headSlot !== undefined) {
+    // Everything up to the head the walk started from is committed: that is how far ingestion has looked.
+    await saveLookedAt(db, name, walk.headSlot);
+    figures.lookedAtSlot = walk.headSlot;
+  }
   return figures;
+}
+
+/** The `cursors` row holding the slot up to which a stream's ingestion has looked (lag is measured from it). */
+export function lookedAtName(cursor: string): string {
+  return `${cursor}:looked`;
+}
+
+/** Moves the looked-at slot forward (never back: a slower concurrent pass may finish later with an older head). */
+async function saveLookedAt(db: Database, cursor: string, slot: number): Promise<void> {
+  await db
+    .insert(cursors)
+    .values({ name: lookedAtName(cursor), slot: BigInt(slot) })
+    .onConflictDoUpdate({
+      target: cursors.name,
+      set: { slot: BigInt(slot), updatedAt: sql`now()` },
+      setWhere: sql`${cursors.slot} is null or ${cursors.slot} <= ${BigInt(slot)}`,
+    });
 }
 
 /** Stores the frontier stack in the cursor row (created without a position on a first start). */

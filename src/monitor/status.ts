@@ -1,9 +1,9 @@
-import { eq, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import pkg from "../../package.json" with { type: "json" };
 import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { chainStream } from "../ingest/chain-stream.ts";
-import { cursorName } from "../ingest/pipeline.ts";
+import { cursorName, lookedAtName } from "../ingest/pipeline.ts";
 import { ALL_JOBS } from "../jobs/dispatch.ts";
 import { latestSafetyCheck, type SafetyFigures } from "../jobs/program-safety.ts";
 import { readState } from "../jobs/reconcile-cursor.ts";
@@ -127,23 +127,37 @@ async function schedulerStatus(env: Bindings): Promise<SchedulerStatus> {
 
 export async function ingestionCursor(services: Services) {
   const name = cursorName(services.config.programId.toBase58());
-  const [row] = await services.reads().select().from(cursors).where(eq(cursors.name, name)).limit(1);
-  return { name, row: row ?? null };
+  const rows = await services
+    .reads()
+    .select()
+    .from(cursors)
+    .where(inArray(cursors.name, [name, lookedAtName(name)]));
+  return {
+    name,
+    row: rows.find((r) => r.name === name) ?? null,
+    looked: rows.find((r) => r.name === lookedAtName(name)) ?? null,
+  };
 }
 
 /**
- * Lag of the ingestion cursor behind the confirmed head; null (unknown) without a cursor or a head. The cursor sits
- * on the last program transaction, so a quiet program shows lag that is only the time since its last transaction.
+ * Ingestion lag: the confirmed head minus the slot up to which ingestion has *looked* (the head a complete pass
+ * started from), not the last transaction it found — a quiet program is not "behind". Seconds: the head slot's age
+ * at that slot's block time, else the time since the look was recorded. Null (unknown) without a look or a head.
  */
 export async function ingestionLag(
   services: Services,
   cursor: Awaited<ReturnType<typeof ingestionCursor>> | null,
   head: number | null,
 ) {
-  const slot = cursor?.row?.slot ?? null;
+  const found = cursor?.row?.slot ?? null;
+  const looked = cursor?.looked?.slot ?? null;
+  const slot = looked !== null && (found === null || looked > found) ? looked : found;
   const base = {
     cursor: cursor?.name ?? null,
     slot,
+    lookedAtSlot: looked,
+    lookedAt: cursor?.looked?.updatedAt.toISOString() ?? null,
+    lastTransactionSlot: found,
     signature: cursor?.row?.signature ?? null,
     updatedAt: cursor?.row?.updatedAt.toISOString() ?? null,
   };
@@ -151,9 +165,15 @@ export async function ingestionLag(
   const blockTime = await attempt(services, "block time", () =>
     services.rpc.call<number | null>("getBlockTime", [Number(slot)]),
   );
+  const since =
+    blockTime != null
+      ? Date.now() / 1000 - blockTime
+      : cursor?.looked
+        ? (Date.now() - cursor.looked.updatedAt.getTime()) / 1000
+        : null;
   return {
     ...base,
     lagSlots: Math.max(0, head - Number(slot)),
-    lagSeconds: blockTime == null ? null : Math.max(0, Math.round(Date.now() / 1000 - blockTime)),
+    lagSeconds: since === null ? null : Math.max(0, Math.round(since)),
   };
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { Queryable } from "../db/client.ts";
 import { vaults } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
@@ -14,48 +15,68 @@ export interface TvlFigures {
   slot: bigint | null;
 }
 
+/** The cache's sums over USDT vaults (see `cacheTvl`). */
+export interface CacheTotals {
+  totalValueLocked: bigint;
+  recordedTotal: bigint;
+  totalLocked: bigint;
+  totalAvailable: bigint;
+  tokenAccountTotal: bigint;
+  activeVaults: number;
+  /** Open vaults left out: token account missing, unread or of another mint (bugs §8.5). */
+  otherMintVaults: number;
+  slot: bigint | null;
+}
+
 /**
- * GET /vault/tvl from the vaults cache, in one SQL statement: current to the ingestion lag (ingestion updates a
- * vault's row, balances and token account, in the commit that sees its transaction), and at no RPC cost. Backed USDT
- * only, with the same rule as `backing()`: a vault counts when its token account was read and holds USDT_MINT, with
- * min(recorded total, token amount); closed vaults do not count. The TVL job still writes the chain's figures to
- * `tvl_snapshots` (the history).
+ * TVL from the vaults cache, in one SQL statement: current to the ingestion lag (ingestion updates a vault's row,
+ * balances and token account, in the commit that sees its transaction; reconciliation repairs the rest), at no RPC
+ * cost whatever the number of vaults. Backed USDT only, with the same rule as `backing()`: a vault counts when its
+ * token account was read and holds USDT_MINT, with min(recorded total, token amount); closed vaults do not count.
  */
-export async function currentTvl(services: Services) {
-  const usdt = services.config.usdtMint.toBase58();
-  const result = await services.reads().execute<{
+export async function cacheTvl(db: Queryable, usdtMint: string): Promise<CacheTotals> {
+  type Row = {
     tvl: string;
     recorded: string;
     locked: string;
     available: string;
+    tokens: string;
     active: number;
+    other: number;
     slot: string | null;
-  }>(sql`
-    with usdt as (
-      select * from ${vaults}
-      where status <> 'closed' and token_slot is not null and token_amount is not null and mint = ${usdt}
+  };
+  const result = await db.execute(sql`
+    with open_vaults as (select * from ${vaults} where status <> 'closed'),
+    usdt as (
+      select * from open_vaults where token_slot is not null and token_amount is not null and mint = ${usdtMint}
     )
     select
       coalesce(sum(least(total_balance, token_amount)), 0)::text as tvl,
       coalesce(sum(total_balance), 0)::text as recorded,
       coalesce(sum(locked_balance), 0)::text as locked,
       coalesce(sum(available_balance), 0)::text as available,
+      coalesce(sum(token_amount), 0)::text as tokens,
       count(*)::int as active,
+      ((select count(*) from open_vaults) - count(*))::int as other,
       (select max(slot) from ${vaults})::text as slot
     from usdt`);
-  const row = result.rows[0]!;
-  return tvlView(
-    {
-      totalValueLocked: BigInt(row.tvl),
-      recordedTotal: BigInt(row.recorded),
-      totalLocked: BigInt(row.locked),
-      totalAvailable: BigInt(row.available),
-      activeVaults: Number(row.active),
-      slot: row.slot === null ? null : BigInt(row.slot),
-    },
-    "cache",
-    new Date(),
-  );
+  const row = (result as unknown as { rows: Row[] }).rows[0]!;
+  return {
+    totalValueLocked: BigInt(row.tvl),
+    recordedTotal: BigInt(row.recorded),
+    totalLocked: BigInt(row.locked),
+    totalAvailable: BigInt(row.available),
+    tokenAccountTotal: BigInt(row.tokens),
+    activeVaults: Number(row.active),
+    otherMintVaults: Number(row.other),
+    slot: row.slot === null ? null : BigInt(row.slot),
+  };
+}
+
+/** GET /vault/tvl: the cache's TVL (source `cache`), read over the request's read path. */
+export async function currentTvl(services: Services) {
+  const totals = await cacheTvl(services.reads(), services.config.usdtMint.toBase58());
+  return tvlView(totals, "cache", new Date());
 }
 
 /** TVL counts backed USDT only; the recorded figures (and what of them is unbacked) are reported beside it. */
