@@ -208,7 +208,7 @@ const schema = z.object({
     .regex(/^\d{1,13}$/, "must be a whole number of USDT")
     .default("1")
     .transform((s) => BigInt(s)),
-  RECONCILIATION_MAX_BATCHES: z.coerce.number().int().min(1).max(500).default(40),
+  RECONCILIATION_MAX_BATCHES: z.coerce.number().int().min(1).max(2_000).default(500),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   NEON_WS_PROXY: z.string().min(1).optional(),
   PRIORITY_FEE_PERCENTILE: z.coerce.number().int().min(0).max(100).default(50),

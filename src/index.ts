@@ -10,6 +10,7 @@ export { Ingestor } from "./ingest/ingestor.ts";
 export { Scheduler } from "./jobs/scheduler.ts";
 export { Metrics } from "./monitor/metrics/store.ts";
 export { VaultOwnerHub } from "./realtime/owner-hub.ts";
+export { PublishFanout } from "./realtime/publish-fanout.ts";
 export { RateLimiter } from "./realtime/rate-limiter.ts";
 
 export default {

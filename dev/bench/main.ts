@@ -25,6 +25,7 @@ import {
 import { benchProviders, type Column, providerRows } from "./provider.ts";
 import { benchReads } from "./reads.ts";
 import { type RpcCounter, startRpcCounter } from "./rpc-counter.ts";
+import { benchScale } from "./scale.ts";
 import { grid, machine, table } from "./stats.ts";
 
 const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);
@@ -34,9 +35,13 @@ const PROVIDER_BACKLOG = Number(process.env.BENCH_PROVIDER_BACKLOG ?? 5_000);
 /** The provider column's profile: `provider` (40 ± 10 ms, 50 requests/s counting items…), LOCALNET_* knobs apply. */
 const PROVIDER = profileFromEnv({ ...process.env, LOCALNET_PROFILE: "provider" });
 const FUNDED = 100;
-/** `BENCH_ONLY=reads,build` runs only those sections (ingest, provider, reconcile, reads, build, trips, push, fanout); default all. */
-const SECTIONS = ["ingest", "provider", "reconcile", "reads", "build", "trips", "push", "fanout"] as const;
-const ONLY = new Set((process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
+/**
+ * `BENCH_ONLY=reads,build` runs only those sections (ingest, provider, reconcile, reads, build, trips, push, fanout,
+ * scale); the default is all but `scale` (run it with `BENCH_ONLY=ingest,scale BENCH_VAULTS=100000`).
+ */
+const SECTIONS = ["ingest", "provider", "reconcile", "reads", "build", "trips", "push", "fanout", "scale"] as const;
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "scale");
+const ONLY = new Set((process.env.BENCH_ONLY ?? DEFAULT_SECTIONS.join(",")).split(",").map((s) => s.trim()));
 const runs = (section: (typeof SECTIONS)[number]) => ONLY.has(section);
 const WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
 
@@ -121,6 +126,7 @@ async function main() {
   const trips = runs("trips") ? await benchRoundTrips(bench) : none;
   const push = runs("push") ? await benchPushFanout(bench) : none;
   const fanout = runs("fanout") ? await benchFanout(bench) : none;
+  const scale = runs("scale") ? await benchScale(bench) : none;
 
   const rows = [
     ...ingest.rows,
@@ -130,6 +136,7 @@ async function main() {
     ...trips.rows,
     ...push.rows,
     ...fanout.rows,
+    ...scale.rows,
   ];
   const date = new Date().toISOString();
   const load = `1-min load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
@@ -146,7 +153,7 @@ async function main() {
     machine: { ...host, loadAtStart, loadAtEnd: loadavg()[0] },
     config: { vaults: VAULTS, backlog: BACKLOG, providerBacklog: PROVIDER_BACKLOG, provider: PROVIDER },
     rows,
-    figures: { ingest, provider, reconcile, reads, build, fanout },
+    figures: { ingest, provider, reconcile, reads, build, fanout, scale },
   };
   await writeFile(join(dir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, "latest.md"), markdown);

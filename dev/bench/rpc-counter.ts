@@ -12,6 +12,8 @@ export interface RpcCounter {
   items: number;
   rateLimited: number;
   methods: Map<string, number>;
+  /** The largest response body forwarded since the last reset, in bytes, and the methods of its request. */
+  largestResponse: { bytes: number; methods: string };
   reset(): void;
   close(): Promise<void>;
 }
@@ -44,11 +46,13 @@ export async function startRpcCounter(target: string): Promise<RpcCounter> {
     items: 0,
     rateLimited: 0,
     methods: new Map<string, number>(),
+    largestResponse: { bytes: 0, methods: "" },
     reset() {
       counter.requests = 0;
       counter.items = 0;
       counter.rateLimited = 0;
       counter.methods.clear();
+      counter.largestResponse = { bytes: 0, methods: "" };
     },
     close: async () => {},
   };
@@ -56,10 +60,12 @@ export async function startRpcCounter(target: string): Promise<RpcCounter> {
     const body = await readBody(req);
     counter.requests++;
     let items = 1;
+    let asked = "";
     try {
       const parsed = JSON.parse(body.toString()) as { method?: string } | { method?: string }[];
       const calls = Array.isArray(parsed) ? parsed : [parsed];
       items = calls.length;
+      asked = [...new Set(calls.map((c) => c.method ?? "?"))].join("+");
       for (const call of calls) {
         const m = call.method ?? "?";
         counter.methods.set(m, (counter.methods.get(m) ?? 0) + 1);
@@ -75,6 +81,7 @@ export async function startRpcCounter(target: string): Promise<RpcCounter> {
         body: req.method === "GET" ? undefined : new Uint8Array(body),
       });
       const out = Buffer.from(await upstream.arrayBuffer());
+      if (out.length > counter.largestResponse.bytes) counter.largestResponse = { bytes: out.length, methods: asked };
       counter.rateLimited += upstream.status === 429 ? items : limitedItems(out);
       const headers: Record<string, string> = {
         "content-type": upstream.headers.get("content-type") ?? "application/json",

@@ -11,7 +11,7 @@ import {
   transactionConfirmed,
   transactionFailed,
 } from "../realtime/events.ts";
-import { type PublishReply, publishToOwner } from "../realtime/publish.ts";
+import { type Delivery, deliverToHubs, FANOUT_SHARDS, publishFanout } from "../realtime/publish-fanout.ts";
 import type { BatchResult, CommittedTx, StoredRow } from "./store.ts";
 
 /** Per-owner events for a committed batch, in chain order, then one balance_update per changed vault. */
@@ -67,9 +67,6 @@ function specificEvent(c: CommittedTx, row: StoredRow): OwnerEvent | null {
   }
   return null;
 }
-
-/** Owner hubs called at once: each owner gets one call per batch, so only the per-owner order matters. */
-const PUBLISH_CONCURRENCY = 32;
 
 /** Owners looked up per statement when filtering by subscription. */
 const OWNERS_PER_QUERY = 1_000;
@@ -139,10 +136,21 @@ export async function recordSockets(services: PublishServices, without: string[]
   }
 }
 
+/** Listeners of one batch that an invocation calls directly; more go through one fan-out call. */
+const DIRECT_MAX = 32;
+/** Direct hub calls one invocation makes at most, over all its batches; beyond, every batch goes through fan-out. */
+const INVOCATION_DIRECT_BUDGET = 300;
+/** Direct hub calls made so far, per invocation (its services object). */
+const directCalls = new WeakMap<object, number>();
+
 /**
- * Hands the events to the hubs of the owners that listen (up to PUBLISH_CONCURRENCY calls in flight); an owner who
- * does not listen gets no hub call — their history and a next connection's snapshot show the change. The batch is
- * already committed, so a hub that cannot be reached is logged, not retried forever. Returns the failed count.
+ * Hands the events to the hubs of the owners that listen; an owner who does not listen gets no hub call — their
+ * history and a next connection's snapshot show the change. A batch with few listeners is delivered directly (up to
+ * 32 calls in flight); a larger one, or any batch once the invocation has made INVOCATION_DIRECT_BUDGET direct calls,
+ * costs the invocation a single call to a `PublishFanout` object, which spreads it over hubs in its own requests —
+ * so an invocation's Durable Object calls stay bounded (≤ 300 + one per batch) whatever the number of listeners.
+ * The batch is already committed, so a hub that cannot be reached is logged, not retried forever. Returns the failed
+ * count.
  */
 export async function publishAll(
   env: Bindings,
@@ -153,30 +161,40 @@ export async function publishAll(
   if (byOwner.size === 0) return 0;
   const listening = await listeners(services, [...byOwner.keys()]);
   const entries = [...byOwner.entries()].filter(([owner]) => listening.has(owner));
+  if (entries.length === 0) return 0;
+  const used = directCalls.get(services) ?? 0;
+  let deliveries: Delivery[];
+  if (entries.length <= DIRECT_MAX && used + entries.length <= INVOCATION_DIRECT_BUDGET) {
+    directCalls.set(services, used + entries.length);
+    deliveries = await deliverToHubs(env, entries);
+  } else {
+    deliveries = await fanOut(env, entries).catch(async () => {
+      // One more try on another shard before the batch's events are given up for these sockets.
+      try {
+        return await fanOut(env, entries);
+      } catch (err) {
+        log.warn("could not publish through fan-out", { owners: entries.length, error: err });
+        return entries.map(([owner]) => ({ owner, ok: false, sockets: null }));
+      }
+    });
+  }
   const silent: string[] = [];
   const back: string[] = [];
   let failed = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const [owner, events] = entries[next++]!;
-      try {
-        let reply: PublishReply;
-        try {
-          reply = await publishToOwner(env, owner, events);
-        } catch {
-          reply = await publishToOwner(env, owner, events);
-        }
-        const believedOpen = listening.get(owner) === true;
-        if (reply.sockets === 0 && believedOpen) silent.push(owner);
-        if (reply.sockets !== null && reply.sockets > 0 && !believedOpen) back.push(owner);
-      } catch (err) {
-        failed++;
-        log.warn("could not publish to owner hub", { owner, events: events.length, error: err });
-      }
+  for (const d of deliveries) {
+    if (!d.ok) {
+      failed++;
+      log.warn("could not publish to owner hub", { owner: d.owner, events: byOwner.get(d.owner)?.length ?? 0 });
+      continue;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, entries.length) }, worker));
+    const believedOpen = listening.get(d.owner) === true;
+    if (d.sockets === 0 && believedOpen) silent.push(d.owner);
+    if (d.sockets !== null && d.sockets > 0 && !believedOpen) back.push(d.owner);
+  }
   if (silent.length > 0 || back.length > 0) await recordSockets(services, silent, back);
   return failed;
+}
+
+function fanOut(env: Bindings, entries: [string, OwnerEvent[]][]): Promise<Delivery[]> {
+  return publishFanout(env, Math.floor(Math.random() * FANOUT_SHARDS)).deliver(entries);
 }

@@ -6,7 +6,7 @@ import type { Database, Queryable } from "../db/client.ts";
 import { reconciliationLogs, vaults } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { raiseAlert } from "../monitor/alerts.ts";
-import { tokenColumns } from "../vault/backing.ts";
+import { backing, tokenColumns } from "../vault/backing.ts";
 import { checkTokenAccounts, type TokenCheck } from "./reconcile-token.ts";
 
 export type VaultRow = typeof vaults.$inferSelect;
@@ -79,15 +79,13 @@ export async function reconcileBatch(
   services: Services,
   items: BatchItem[],
   minContextSlot: number,
-): Promise<{ slot: number; figures: BatchFigures; repaired: Repaired[] }> {
+  /** The accounts of `batchKeys(items)` already read at one slot (several batches share one JSON-RPC batch). */
+  read?: BatchRead,
+): Promise<{ slot: number; figures: BatchFigures; repaired: Repaired[]; sums: TvlSums }> {
   const { config, rpc } = services;
-  const keys = [...new Set(items.flatMap((i) => (i.tokenAccount ? [i.address, i.tokenAccount] : [i.address])))];
-  const { slot, accounts } = await getAccounts(
-    rpc,
-    keys.map((k) => new PublicKey(k)),
-    { minContextSlot },
-  );
-  const byKey = new Map(keys.map((k, i) => [k, accounts[i] ?? null]));
+  const { slot, byKey } = read ?? (await readBatch(rpc, items, minContextSlot));
+  const sums: TvlSums = { chain: 0n, cache: 0n, backed: 0n };
+  const usdt = config.usdtMint.toBase58();
   const figures = emptyFigures();
   const repaired: Repaired[] = [];
   const tokenChecks: TokenCheck[] = [];
@@ -96,10 +94,13 @@ export async function reconcileBatch(
   for (const item of items) {
     figures.checked++;
     const vault = decodeVault(byKey.get(item.address) ?? null, config.programId);
+    // The chain's TVL as a by-product: the chain's total of each vault checked, beside the cache's before repair.
+    if (item.cached && item.cached.status !== "closed") sums.cache += item.cached.totalBalance;
     if (!vault) {
       if (item.cached) await closeGone(services, item.cached, slot, figures);
       continue;
     }
+    sums.chain += vault.totalBalance;
     let token: TokenAccount | null;
     try {
       token = decodeTokenAccount(byKey.get(vault.tokenAccount.toBase58()) ?? null);
@@ -110,6 +111,10 @@ export async function reconcileBatch(
       services.log.error("reconciliation: token account undecodable", { vault: item.address, error: err });
       continue;
     }
+    sums.backed += backing(
+      { totalBalance: vault.totalBalance, ...tokenColumns(token, BigInt(slot)) },
+      usdt,
+    ).backedBalance;
     tokenChecks.push({ owner: vault.owner.toBase58(), vault, token });
     if (!item.cached) inserts.push(rowFromChain(item.address, vault, token, slot));
     else if (await repairRow(services, item.cached, { vault, token }, slot, figures)) {
@@ -118,7 +123,35 @@ export async function reconcileBatch(
   }
   figures.discovered += await insertDiscovered(db, inserts);
   await checkTokenAccounts(services, tokenChecks, slot, figures);
-  return { slot, figures, repaired };
+  return { slot, figures, repaired, sums };
+}
+
+/** Sums over a batch's vaults: the chain's recorded totals, the cache's before repair, and the chain's backed USDT. */
+export interface TvlSums {
+  chain: bigint;
+  cache: bigint;
+  backed: bigint;
+}
+
+/** A batch's accounts (vaults and their token accounts) read at one slot. */
+export interface BatchRead {
+  slot: number;
+  byKey: Map<string, RawAccount | null>;
+}
+
+/** The keys a batch reads: each vault and the token account it is known to use (≤ 100 for 50 vaults). */
+export function batchKeys(items: BatchItem[]): string[] {
+  return [...new Set(items.flatMap((i) => (i.tokenAccount ? [i.address, i.tokenAccount] : [i.address])))];
+}
+
+async function readBatch(rpc: Services["rpc"], items: BatchItem[], minContextSlot: number): Promise<BatchRead> {
+  const keys = batchKeys(items);
+  const { slot, accounts } = await getAccounts(
+    rpc,
+    keys.map((k) => new PublicKey(k)),
+    { minContextSlot },
+  );
+  return { slot, byKey: new Map(keys.map((k, i) => [k, accounts[i] ?? null])) };
 }
 
 function rowFromChain(address: string, vault: CollateralVault, token: TokenAccount | null, slot: number) {

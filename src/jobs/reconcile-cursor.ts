@@ -18,11 +18,26 @@ export interface RoundState {
   batches: number;
   invocations: number;
   totals: BatchFigures;
+  /** Cached vaults when the round started (paces the walk over the round's invocations). */
+  cachedAtStart?: number;
+  /** The cache walk reached its end. */
+  cacheDone?: boolean;
+  /** Next discovery partition (owner's first byte) to scan; 256 when all were scanned. */
+  discoveryNext?: number;
+  /** The chain's TVL summed over the vaults checked so far, and the cache's for the same vaults (decimal strings). */
+  sums?: { chain: string; cache: string; backed: string };
 }
 
 export interface ReconciliationState {
   round: RoundState | null;
-  lastRound: { startedAt: string; finishedAt: string; slot: number; batches: number; totals: BatchFigures } | null;
+  lastRound: {
+    startedAt: string;
+    finishedAt: string;
+    slot: number;
+    batches: number;
+    totals: BatchFigures;
+    chainTvl?: { chain: string; cache: string; backed: string };
+  } | null;
   leaseUntil: number;
 }
 

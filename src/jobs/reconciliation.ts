@@ -1,28 +1,45 @@
-import { asc, sql } from "drizzle-orm";
+import { asc, inArray, sql } from "drizzle-orm";
+import type { Queryable } from "../db/client.ts";
 import { vaults } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { publishAll } from "../ingest/notify.ts";
+import { chunks } from "../lib/chunks.ts";
+import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
 import { type OwnerEvent, reconciledBalanceUpdate } from "../realtime/events.ts";
 import { backing, tokenColumns } from "../vault/backing.ts";
 import {
   type BatchFigures,
   type BatchItem,
+  type BatchRead,
+  batchKeys,
   emptyFigures,
   type Repaired,
   reconcileBatch,
+  type TvlSums,
   type VaultRow,
 } from "./reconcile-batch.ts";
 import { acquireLease, type ReconciliationState, type RoundState, saveState } from "./reconcile-cursor.ts";
 import type { Job, JobContext, JobFigures } from "./types.ts";
-import { compareKeys, type ScannedVault, scanVaults } from "./vault-scan.ts";
+import { compareKeys, type DiscoveredVault, readKeyLists, scanPartitions } from "./vault-scan.ts";
 
 /** Vaults per getMultipleAccounts: each needs its account and its token account, 100 keys at most. */
 export const VAULTS_PER_BATCH = 50;
+/** getMultipleAccounts calls per JSON-RPC batch in the cache walk (one HTTP request for 500 vaults). */
+const BATCHES_PER_READ = 10;
+/** Discovery partitions: the value of the owner's first byte. */
+export const DISCOVERY_PARTITIONS = 256;
+/** The minute cron drives the rounds: a round of RECONCILIATION_INTERVAL seconds spans this many invocations. */
+const CRON_PERIOD_SEC = 60;
 
 /**
- * Reconciliation, run every minute by cron and gated by RECONCILIATION_INTERVAL: a round walks every vault on chain
- * and in the cache in address order, at most RECONCILIATION_MAX_BATCHES batches per invocation; the position is
- * saved after each batch, so a round over 10,000 vaults completes across invocations.
+ * Reconciliation, run every minute by cron and gated by RECONCILIATION_INTERVAL. A round checks every cached vault
+ * (the cache is the vault list: ingestion sees every initialize_vault) with getMultipleAccounts in 50-vault batches,
+ * read ten to a JSON-RPC batch, in address order; and it discovers vaults that exist only on chain with scans
+ * partitioned by the owner's first byte (256 small getProgramAccounts answers, each partition once per round). The
+ * work is spread over the round: each invocation does its share of what is left (at most RECONCILIATION_MAX_BATCHES
+ * getMultipleAccounts calls), and the position is saved after each batch, so a round over 100,000 vaults completes
+ * within its interval without any invocation reading the whole program. The chain's TVL is summed on the way; at the
+ * end of a round it is compared with the cache's and an alert is raised when they disagree.
  */
 export const reconciliationJob: Job = {
   name: "reconciliation",
@@ -37,7 +54,7 @@ export const reconciliationJob: Job = {
     }
     state.round ??= newRound(now);
     try {
-      return await runChunks(env, ctx, services, state);
+      return await runRound(env, ctx, services, state);
     } catch (err) {
       await saveState(db, state, true).catch(() => {});
       throw err;
@@ -61,10 +78,20 @@ function newRound(now: number): RoundState {
     batches: 0,
     invocations: 0,
     totals: emptyFigures(),
+    cacheDone: false,
+    discoveryNext: 0,
+    sums: { chain: "0", cache: "0", backed: "0" },
   };
 }
 
-async function runChunks(
+/** What one invocation did, beside the batch figures. */
+interface InvocationWork {
+  batches: number;
+  scans: number;
+  largestScan: number;
+}
+
+async function runRound(
   env: Bindings,
   ctx: JobContext,
   services: Services,
@@ -73,87 +100,213 @@ async function runChunks(
   const round = state.round!;
   round.invocations++;
   const { db } = services.db();
-  const scan = await scanVaults(services.rpc, services.config.programId, { minContextSlot: round.maxSlot });
-  round.maxSlot = Math.max(round.maxSlot, scan.slot);
-  const chain = scan.vaults.sort((a, b) => compareKeys(a.address, b.address));
+  const { config } = services;
+  round.cachedAtStart ??= await countCached(db);
+  // This invocation's share of what is left, so the round ends within its interval (and never above the cap).
+  const invocations = Math.max(1, Math.floor(config.reconciliationIntervalSec / CRON_PERIOD_SEC));
+  const remainingInvocations = Math.max(1, invocations - round.invocations + 1);
+  const cacheBatchesLeft = round.cacheDone
+    ? 0
+    : Math.max(1, Math.ceil(round.cachedAtStart / VAULTS_PER_BATCH) - round.batches);
+  const budget = Math.min(
+    config.reconciliationMaxBatches,
+    Math.max(1, Math.ceil(cacheBatchesLeft / remainingInvocations)),
+  );
+  const partitionsLeft = DISCOVERY_PARTITIONS - (round.discoveryNext ?? 0);
+  const partitions = Math.ceil(partitionsLeft / remainingInvocations);
   const figures = emptyFigures();
-  let batches = 0;
-  let complete = false;
-  while (batches < services.config.reconciliationMaxBatches) {
-    const items = await nextItems(services, chain, round.lastKey);
-    if (items.length === 0) {
-      complete = true;
-      break;
-    }
-    const result = await reconcileBatch(services, items, round.maxSlot);
-    batches++;
+  const work: InvocationWork = { batches: 0, scans: 0, largestScan: 0 };
+  const apply = async (items: BatchItem[], read: BatchRead) => {
+    const result = await reconcileBatch(services, items, round.maxSlot, read);
+    work.batches++;
     round.batches++;
     round.maxSlot = Math.max(round.maxSlot, result.slot);
-    round.lastKey = items[items.length - 1]!.address;
     addFigures(figures, result.figures);
     addFigures(round.totals, result.figures);
+    addSums(round, result.sums);
     pushBalanceUpdates(env, ctx, services, result.repaired);
-    await saveState(db, state, false);
-  }
-  if (!complete) complete = (await nextItems(services, chain, round.lastKey)).length === 0;
+  };
+  await discover(services, state, partitions, budget, work, apply);
+  await walkCache(services, state, budget, work, apply);
+  const complete = round.cacheDone === true && (round.discoveryNext ?? 0) >= DISCOVERY_PARTITIONS;
+  const sums = round.sums ?? { chain: "0", cache: "0", backed: "0" };
+  let tvlAlert = false;
   if (complete) {
+    tvlAlert = await compareTvl(services, sums, round.maxSlot);
     state.lastRound = {
       startedAt: round.startedAt,
       finishedAt: new Date().toISOString(),
       slot: round.maxSlot,
       batches: round.batches,
       totals: round.totals,
+      chainTvl: sums,
     };
     state.round = null;
   }
   await saveState(db, state, true);
   return {
     ...figures,
-    batches,
-    vaultsOnChain: chain.length,
+    batches: work.batches,
+    discoveryScans: work.scans,
+    largestScanAccounts: work.largestScan,
+    cachedVaults: round.cachedAtStart,
     slot: round.maxSlot,
     roundStartedAt: round.startedAt,
     roundComplete: complete,
-    ...(complete ? { roundTotals: round.totals, roundBatches: round.batches } : {}),
+    ...(complete ? { roundTotals: round.totals, roundBatches: round.batches, chainTvl: sums, tvlAlert } : {}),
     partial: !complete,
   };
 }
 
+type Apply = (items: BatchItem[], read: BatchRead) => Promise<void>;
+
 /**
- * The next ≤ 50 addresses after `lastKey`, merging the chain's sorted addresses with the cache's (byte order on
- * both sides, `COLLATE "C"`), so cached vaults missing from the chain are visited too.
+ * The cache walk: the next cached vaults after the round's position, read ten batches to a JSON-RPC batch, each
+ * batch reconciled and the position saved after it.
  */
-async function nextItems(services: Services, chain: ScannedVault[], lastKey: string | null): Promise<BatchItem[]> {
-  const start = lastKey === null ? 0 : firstAfter(chain, lastKey);
-  const fromChain = chain.slice(start, start + VAULTS_PER_BATCH);
+async function walkCache(
+  services: Services,
+  state: ReconciliationState,
+  budget: number,
+  work: InvocationWork,
+  apply: Apply,
+): Promise<void> {
+  const round = state.round!;
   const { db } = services.db();
+  while (!round.cacheDone && work.batches < budget) {
+    const want = Math.min(BATCHES_PER_READ, budget - work.batches);
+    const rows = await cachedAfter(db, round.lastKey, want * VAULTS_PER_BATCH);
+    if (rows.length === 0) {
+      round.cacheDone = true;
+      break;
+    }
+    const batches = chunks(
+      rows.map((r) => ({ address: r.vaultAddress, tokenAccount: r.tokenAccount, cached: r })),
+      VAULTS_PER_BATCH,
+    );
+    const reads = await readKeyLists(services.rpc, batches.map(batchKeys), round.maxSlot);
+    for (const [i, items] of batches.entries()) {
+      await apply(items, reads[i]!);
+      round.lastKey = items[items.length - 1]!.address;
+      await saveState(db, state, false);
+    }
+    if (rows.length < want * VAULTS_PER_BATCH) round.cacheDone = true;
+  }
+}
+
+/**
+ * Discovery: the next `count` owner-byte partitions, scanned a few per JSON-RPC batch; vaults the cache does not
+ * hold are reconciled (and so cached) in batches. A partition whose vaults did not all fit in the budget is scanned
+ * again by the next invocation (what was cached meanwhile is no longer missing).
+ */
+async function discover(
+  services: Services,
+  state: ReconciliationState,
+  count: number,
+  budget: number,
+  work: InvocationWork,
+  apply: Apply,
+): Promise<void> {
+  const round = state.round!;
+  const { db } = services.db();
+  let next = round.discoveryNext ?? 0;
+  const end = Math.min(DISCOVERY_PARTITIONS, next + count);
+  while (next < end && work.batches < budget) {
+    const group = Array.from({ length: Math.min(8, end - next) }, (_, i) => next + i);
+    const scan = await scanPartitions(services.rpc, services.config.programId, group, round.maxSlot);
+    work.scans += group.length;
+    work.largestScan = Math.max(work.largestScan, scan.largestResponse);
+    round.maxSlot = Math.max(round.maxSlot, scan.slot);
+    const missing = await notCached(db, scan.vaults);
+    const batches = chunks(
+      missing.map((v) => ({ address: v.address, tokenAccount: v.tokenAccount, cached: null })),
+      VAULTS_PER_BATCH,
+    );
+    const fits = budget - work.batches;
+    const now = batches.slice(0, fits);
+    const reads = await readKeyLists(services.rpc, now.map(batchKeys), round.maxSlot);
+    for (const [i, items] of now.entries()) await apply(items, reads[i]!);
+    if (batches.length > fits) break;
+    next += group.length;
+    round.discoveryNext = next;
+    await saveState(db, state, false);
+  }
+}
+
+async function countCached(db: Queryable): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(vaults);
+  return Number(row?.n ?? 0);
+}
+
+async function cachedAfter(db: Queryable, lastKey: string | null, limit: number): Promise<VaultRow[]> {
   const address = sql`${vaults.vaultAddress} collate "C"`;
-  const fromCache = await db
+  return db
     .select()
     .from(vaults)
     .where(lastKey === null ? undefined : sql`${address} > ${lastKey}`)
     .orderBy(asc(address))
-    .limit(VAULTS_PER_BATCH);
-  const cached = new Map<string, VaultRow>(fromCache.map((r) => [r.vaultAddress, r]));
-  const scanned = new Map(fromChain.map((v) => [v.address, v]));
-  const addresses = [...new Set([...scanned.keys(), ...cached.keys()])].sort(compareKeys).slice(0, VAULTS_PER_BATCH);
-  return addresses.map((a) => ({
-    address: a,
-    tokenAccount: scanned.get(a)?.tokenAccount ?? cached.get(a)?.tokenAccount ?? null,
-    cached: cached.get(a) ?? null,
-  }));
+    .limit(limit);
 }
 
-/** Index of the first address greater than `key` in a sorted list (binary search). */
-function firstAfter(sorted: ScannedVault[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(sorted[mid]!.address, key) <= 0) lo = mid + 1;
-    else hi = mid;
+/** The scanned vaults the cache does not hold (one query per 1,000 addresses). */
+async function notCached(db: Queryable, found: DiscoveredVault[]): Promise<DiscoveredVault[]> {
+  const known = new Set<string>();
+  for (const part of chunks(found, 1_000)) {
+    const rows = await db
+      .select({ address: vaults.vaultAddress })
+      .from(vaults)
+      .where(
+        inArray(
+          vaults.vaultAddress,
+          part.map((v) => v.address),
+        ),
+      );
+    for (const r of rows) known.add(r.address);
   }
-  return lo;
+  return found.filter((v) => !known.has(v.address)).sort((a, b) => compareKeys(a.address, b.address));
+}
+
+const TVL_ALERT_KEY = "reconciliation_tvl_mismatch";
+
+/**
+ * The round's chain TVL against the cache's for the same vaults (their totals before repair): a difference above
+ * RECONCILIATION_ALERT_THRESHOLD means the cache's TVL was wrong by that much before this round repaired it.
+ */
+async function compareTvl(
+  services: Services,
+  sums: { chain: string; cache: string; backed: string },
+  slot: number,
+): Promise<boolean> {
+  const { db } = services.db();
+  const difference = BigInt(sums.chain) - BigInt(sums.cache);
+  const threshold = services.config.reconciliationAlertThreshold * 1_000_000n;
+  if ((difference < 0n ? -difference : difference) <= threshold) {
+    await resolveAlert(db, TVL_ALERT_KEY);
+    return false;
+  }
+  await raiseAlert(db, {
+    kind: "reconciliation_tvl_mismatch",
+    severity: "warning",
+    dedupKey: TVL_ALERT_KEY,
+    message: `The chain's recorded TVL (${sums.chain}) differed from the cache's (${sums.cache}) by ${difference} over the last reconciliation round; repaired`,
+    details: {
+      slot,
+      chainTotal: sums.chain,
+      cacheTotal: sums.cache,
+      chainBacked: sums.backed,
+      difference: `${difference}`,
+    },
+  });
+  return true;
+}
+
+function addSums(round: RoundState, add: TvlSums): void {
+  const s = round.sums ?? { chain: "0", cache: "0", backed: "0" };
+  round.sums = {
+    chain: `${BigInt(s.chain) + add.chain}`,
+    cache: `${BigInt(s.cache) + add.cache}`,
+    backed: `${BigInt(s.backed) + add.backed}`,
+  };
 }
 
 function addFigures(into: BatchFigures, add: BatchFigures): void {

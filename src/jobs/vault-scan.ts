@@ -2,6 +2,7 @@ import { PublicKey } from "@solana/web3.js";
 import { fromBase64, type RawAccount, type RpcAccount, toRaw } from "../chain/accounts.ts";
 import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
+import { base58Encode } from "../lib/base58.ts";
 import { chunks } from "../lib/chunks.ts";
 
 /** base58 of the CollateralVault discriminator (vault-program.md §2.1). */
@@ -98,4 +99,91 @@ export async function readAccountsMany(
     });
   }
   return { slot, accounts };
+}
+
+/** A vault found by a discovery scan: its address and the token account it names. */
+export interface DiscoveredVault {
+  address: string;
+  tokenAccount: string;
+}
+
+/** Discovery scans sent in one JSON-RPC batch (at 100,000 vaults about 40 KB each, so about 300 KB a request). */
+const PARTITIONS_PER_HTTP_REQUEST = 8;
+
+/**
+ * The program's vaults whose owner's first byte is one of `partitions` (0–255): one getProgramAccounts per
+ * partition (size, discriminator and a one-byte `memcmp` on the owner at offset 8), returning only the 32 bytes of
+ * the token account (`dataSlice`), so each answer holds about 1/256 of the vaults — at 100,000 vaults about 390
+ * accounts, some 40 KB — never the whole program. Partitions are batched a few per HTTP request.
+ */
+export async function scanPartitions(
+  rpc: SolanaRpc,
+  programId: PublicKey,
+  partitions: number[],
+  minContextSlot: number,
+): Promise<{ slot: number; vaults: DiscoveredVault[]; largestResponse: number }> {
+  let slot = minContextSlot;
+  let largestResponse = 0;
+  const vaults: DiscoveredVault[] = [];
+  for (const group of chunks(partitions, PARTITIONS_PER_HTTP_REQUEST)) {
+    const replies = await rpc.batch(
+      group.map((p) => ({
+        method: "getProgramAccounts",
+        params: [
+          programId.toBase58(),
+          {
+            encoding: "base64",
+            commitment: "confirmed",
+            withContext: true,
+            dataSlice: { offset: 40, length: 32 },
+            filters: [
+              { dataSize: COLLATERAL_VAULT_SIZE },
+              { memcmp: { offset: 0, bytes: VAULT_DISCRIMINATOR_B58 } },
+              { memcmp: { offset: 8, bytes: base58Encode(Uint8Array.of(p)) } },
+            ],
+            ...(minContextSlot > 0 ? { minContextSlot } : {}),
+          },
+        ],
+      })),
+      { timeoutMs: 30_000 },
+    );
+    for (const reply of replies) {
+      if (!reply.ok) throw reply.error;
+      const value = reply.value as ProgramAccountsReply;
+      slot = Math.max(slot, value.context.slot);
+      largestResponse = Math.max(largestResponse, value.value.length);
+      for (const { pubkey, account } of value.value) {
+        vaults.push({ address: pubkey, tokenAccount: new PublicKey(fromBase64(account.data[0])).toBase58() });
+      }
+    }
+  }
+  return { slot, vaults, largestResponse };
+}
+
+/**
+ * Reads the accounts of several key lists (≤ 100 each), one getMultipleAccounts per list, ten lists per JSON-RPC
+ * batch (one HTTP request, one subrequest, for 500 vaults and their token accounts). Each list is read at one slot.
+ */
+export async function readKeyLists(
+  rpc: SolanaRpc,
+  lists: string[][],
+  minContextSlot: number,
+): Promise<{ slot: number; byKey: Map<string, RawAccount | null> }[]> {
+  const out: { slot: number; byKey: Map<string, RawAccount | null> }[] = [];
+  for (const group of chunks(lists, CALLS_PER_HTTP_REQUEST)) {
+    const replies = await rpc.batch(
+      group.map((keys) => ({
+        method: "getMultipleAccounts",
+        params: [keys, { encoding: "base64", commitment: "confirmed", minContextSlot }],
+      })),
+      { timeoutMs: 30_000 },
+    );
+    replies.forEach((reply, j) => {
+      if (!reply.ok) throw reply.error;
+      const value = reply.value as { context: { slot: number }; value: (RpcAccount | null)[] };
+      const keys = group[j]!;
+      out.push({ slot: value.context.slot, byKey: new Map(keys.map((k, i) => [k, toRaw(value.value[i] ?? null)])) });
+    });
+  }
+  return out;
 }

@@ -8,7 +8,9 @@ const TRIGGER = "test-chunks";
 const MAX_BATCHES = 4;
 
 describe("reconciliation at scale", () => {
-  it("reconciles 1,000 vaults in bounded, resumable chunks", { timeout: 300_000 }, async () => {
+  it("reconciles 1,000 vaults in bounded, resumable chunks, discovering them in small partition scans", {
+    timeout: 300_000,
+  }, async () => {
     const started = Date.now();
     const owners = await createManyVaults(1_000);
     console.info(`created 1,000 vaults in ${Date.now() - started} ms`);
@@ -42,6 +44,12 @@ describe("reconciliation at scale", () => {
       expect((run.figures as { batches: number }).batches).toBeLessThanOrEqual(MAX_BATCHES);
     }
     expect(mine.some((r) => r.outcome === "partial")).toBe(true);
+    // Discovery reads the program in owner-byte partitions: no answer holds more than a small share of the vaults.
+    const scans = mine.map((r) => r.figures as { discoveryScans?: number; largestScanAccounts?: number });
+    expect(scans.some((f) => (f.discoveryScans ?? 0) > 0)).toBe(true);
+    const largest = Math.max(...scans.map((f) => f.largestScanAccounts ?? 0));
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(onChain.length / 16);
 
     const rows = await withDb((db) => db.select().from(vaults).where(inArray(vaults.owner, owners)));
     const mint = usdtMint().toBase58();
