@@ -1,5 +1,5 @@
 /** Matching landed transactions to the requests they carry out, inside ingestion's batch transaction. */
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, inArray, isNull, or, sql } from "drizzle-orm";
 import type { TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { transactions } from "../db/schema.ts";
@@ -61,56 +61,77 @@ export function requestOf(
   return chosen;
 }
 
+/** A landed transaction to bind to its request (a batch's binds are written in one statement each kind). */
+export interface LandedBind {
+  id: string;
+  d: DecodedTx;
+  row: HistoryRow | null;
+}
+
+export interface FailedBind {
+  id: string;
+  d: DecodedTx;
+  error: Pick<TransactionProgramError, "code" | "name" | "message">;
+}
+
 /**
- * Binds a request to its landed transaction: signature, slot, the event's figures, and `confirmed` when the state
- * machine lets a landing move it (the chain overrules an earlier guess such as `expired`). A client's report of
- * this very signature becomes `verified`.
+ * Binds each request to its landed transaction, the whole batch in one UPDATE: signature, slot, the event's figures,
+ * and `confirmed` when the state machine lets a landing move it (the chain overrules an earlier guess such as
+ * `expired`). A client's report of this very signature becomes `verified`, another one `rejected` with the reason.
  */
-export async function bindLanded(tx: Tx, id: string, d: DecodedTx, row: HistoryRow | null): Promise<void> {
-  await tx
-    .update(transactions)
-    .set({
-      signature: d.tx.signature,
-      slot: d.tx.slot,
-      blockTime: d.tx.blockTime,
-      ...(row
-        ? { eventIndex: row.eventIndex, amount: row.amount, counterparty: row.counterparty, reason: row.reason }
-        : {}),
-      status: sql`case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end`,
-      ...verifiedClaim(d.tx.signature),
-      updatedAt: new Date(),
-    })
-    .where(eq(transactions.id, id));
+export async function bindLanded(tx: Tx, binds: LandedBind[]): Promise<void> {
+  if (binds.length === 0) return;
+  const values = sql.join(
+    binds.map(
+      ({ id, d, row }) =>
+        sql`(${id}::uuid, ${d.tx.signature}::varchar, ${d.tx.slot}::bigint, ${d.tx.blockTime?.toISOString() ?? null}::timestamptz, ${row !== null}::boolean, ${row?.eventIndex ?? null}::integer, ${row?.amount?.toString() ?? null}::numeric, ${row?.counterparty ?? null}::varchar, ${row?.reason ?? null}::varchar)`,
+    ),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    update ${transactions} set
+      signature = v.signature,
+      slot = v.slot,
+      block_time = v.block_time,
+      event_index = case when v.has_row then v.event_index else ${transactions.eventIndex} end,
+      amount = case when v.has_row then v.amount else ${transactions.amount} end,
+      counterparty = case when v.has_row then v.counterparty else ${transactions.counterparty} end,
+      reason = case when v.has_row then v.reason else ${transactions.reason} end,
+      status = case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end,
+      ${claimSettled()},
+      updated_at = now()
+    from (values ${values}) as v(id, signature, slot, block_time, has_row, event_index, amount, counterparty, reason)
+    where ${transactions.id} = v.id`);
+}
+
+/** Binds each request to its landed, failed transaction: `failed` with the program error (one UPDATE per batch). */
+export async function bindFailed(tx: Tx, binds: FailedBind[]): Promise<void> {
+  if (binds.length === 0) return;
+  const values = sql.join(
+    binds.map(
+      ({ id, d, error }) =>
+        sql`(${id}::uuid, ${d.tx.signature}::varchar, ${d.tx.slot}::bigint, ${d.tx.blockTime?.toISOString() ?? null}::timestamptz, ${error.code ?? null}::integer, ${error.name}::varchar, ${error.message}::text)`,
+    ),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    update ${transactions} set
+      signature = v.signature,
+      slot = v.slot,
+      block_time = v.block_time,
+      status = case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end,
+      error_code = v.error_code,
+      error_name = v.error_name,
+      error_message = v.error_message,
+      ${claimSettled()},
+      updated_at = now()
+    from (values ${values}) as v(id, signature, slot, block_time, error_code, error_name, error_message)
+    where ${transactions.id} = v.id`);
 }
 
 /** A reported signature settles with the binding: verified when it is the bound one, else rejected (and why). */
-function verifiedClaim(signature: string) {
-  const other = sql`${transactions.claimStatus} = 'unverified' and ${transactions.claimedSignature} <> ${signature}`;
-  return {
-    claimStatus: sql`case when ${transactions.claimedSignature} = ${signature} then 'verified' when ${other} then 'rejected' else ${transactions.claimStatus} end`,
-    claimReason: sql`case when ${other} then ${`The request was carried out by another transaction, ${signature}`} else ${transactions.claimReason} end`,
-  };
-}
-
-/** Binds a request to its landed, failed transaction: `failed` with the program error (the state machine's rule). */
-export async function bindFailed(
-  tx: Tx,
-  id: string,
-  d: DecodedTx,
-  error: Pick<TransactionProgramError, "code" | "name" | "message">,
-): Promise<void> {
-  await tx
-    .update(transactions)
-    .set({
-      signature: d.tx.signature,
-      slot: d.tx.slot,
-      blockTime: d.tx.blockTime,
-      status: sql`case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end`,
-      errorCode: error.code ?? null,
-      errorName: error.name,
-      errorMessage: error.message,
-      ...verifiedClaim(d.tx.signature),
-      updatedAt: new Date(),
-    })
-    .where(eq(transactions.id, id));
+function claimSettled() {
+  const other = sql`${transactions.claimStatus} = 'unverified' and ${transactions.claimedSignature} <> v.signature`;
+  return sql`claim_status = case when ${transactions.claimedSignature} = v.signature then 'verified' when ${other} then 'rejected' else ${transactions.claimStatus} end,
+      claim_reason = case when ${other} then 'The request was carried out by another transaction, ' || v.signature else ${transactions.claimReason} end`;
 }

@@ -9,7 +9,15 @@ import { type BalancePoint, balancePoints, type PriorBalances } from "./balance-
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
 import { type Phases, timed } from "./phases.ts";
-import { bindFailed, bindLanded, candidateRequests, type RequestRow, requestOf } from "./request-match.ts";
+import {
+  bindFailed,
+  bindLanded,
+  candidateRequests,
+  type FailedBind,
+  type LandedBind,
+  type RequestRow,
+  requestOf,
+} from "./request-match.ts";
 import type { VaultState } from "./vault-state.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -51,8 +59,8 @@ const ROWS_PER_INSERT = 1_000;
 /**
  * Commits a batch atomically. A transaction whose signature is already in chain_transactions (another pass or the
  * webhook got there first) is skipped entirely, so each event is applied and announced once. The statements are
- * per batch, not per transaction (claim, request lookup, one multi-row history insert, vault upsert, cursor), plus
- * one UPDATE per matched request: the round trips, not the rows, were the cost.
+ * per batch, not per transaction (claim, request lookup, one UPDATE for all matched requests, one multi-row history
+ * insert, vault upsert, balance points, cursor): the round trips, not the rows, were the cost.
  */
 export async function commitBatch(db: Database, input: BatchInput): Promise<BatchResult> {
   const { phases } = input;
@@ -66,16 +74,23 @@ export async function commitBatch(db: Database, input: BatchInput): Promise<Batc
     const taken = new Set<string>();
     const committed: CommittedTx[] = [];
     const toInsert: PendingRow[] = [];
+    const landed: LandedBind[] = [];
+    const failed: FailedBind[] = [];
     for (const d of fresh) {
       const request = requestOf(d, intents.get(d.tx.signature) ?? null, requests, taken);
       if (d.tx.err) {
-        committed.push(await storeFailure(tx, d, request, ownerOf));
+        committed.push(storeFailure(d, request, ownerOf, failed));
         continue;
       }
       const c: CommittedTx = { decoded: d, rows: [], failure: null };
       committed.push(c);
-      for (const row of await matchRequest(tx, c, historyRows(d, ownerOf), request)) toInsert.push({ c, row });
+      for (const row of matchRequest(c, historyRows(d, ownerOf), request, landed)) toInsert.push({ c, row });
     }
+    // The matched requests: one statement per kind for the whole batch.
+    await timed(phases, "commit.bind", async () => {
+      await bindLanded(tx, landed);
+      await bindFailed(tx, failed);
+    });
     await timed(phases, "commit.history", () => insertRows(tx, toInsert));
     for (const c of committed) c.rows.sort((a, b) => a.eventIndex - b.eventIndex);
     const prior = await timed(phases, "commit.prior", () => priorBalances(tx, [...input.states.values()]));
@@ -122,23 +137,24 @@ interface PendingRow {
 
 /**
  * Makes the request (if any) the row of the matching event (same type and owner), so the history holds one row per
- * event, not a request and an event row. Returns the rows no request claimed (to be inserted).
+ * event, not a request and an event row; the binding itself is queued for the batch's one UPDATE. Returns the rows
+ * no request claimed (to be inserted).
  */
-async function matchRequest(
-  tx: Tx,
+function matchRequest(
   c: CommittedTx,
   rows: HistoryRow[],
   request: RequestRow | null,
-): Promise<HistoryRow[]> {
+  binds: LandedBind[],
+): HistoryRow[] {
   if (!request) return rows;
   const at = rows.findIndex((r) => r.type === request.transactionType && r.owner === request.vaultOwner);
   if (at < 0) {
     // A request whose transaction emitted no matching event (e.g. an admin instruction) is still confirmed.
-    await bindLanded(tx, request.id, c.decoded, null);
+    binds.push({ id: request.id, d: c.decoded, row: null });
     return rows;
   }
   const [row] = rows.splice(at, 1);
-  await bindLanded(tx, request.id, c.decoded, row!);
+  binds.push({ id: request.id, d: c.decoded, row: row! });
   c.rows.push({ ...row!, id: request.id, requestId: request.id, positionId: request.positionId ?? null });
   return rows;
 }
@@ -182,13 +198,13 @@ function rowValues(d: DecodedTx, r: HistoryRow) {
   };
 }
 
-/** A failed transaction: its request becomes `failed` with the program error; no event is applied. */
-async function storeFailure(
-  tx: Tx,
+/** A failed transaction: its request becomes `failed` with the program error (queued); no event is applied. */
+function storeFailure(
   d: DecodedTx,
   request: RequestRow | null,
   ownerOf: (vault: string) => string | null,
-): Promise<CommittedTx> {
+  binds: FailedBind[],
+): CommittedTx {
   const error = programErrorFromTransaction(d.tx.err, d.tx.logs) ?? {
     instructionIndex: -1,
     name: "TransactionError",
@@ -196,7 +212,7 @@ async function storeFailure(
   };
   const requestIds = new Map<string, string>();
   if (request) {
-    await bindFailed(tx, request.id, d, error);
+    binds.push({ id: request.id, d, error });
     requestIds.set(request.vaultOwner, request.id);
   }
   const owners = new Set([...failedOwners(d, ownerOf), ...requestIds.keys()]);
