@@ -1,6 +1,7 @@
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
-import { rateLimiter, type TakeResult, takeTokens } from "../realtime/rate-limiter.ts";
+import { type TakeResult, takeTokens } from "../lib/token-bucket.ts";
+import { rateLimiter } from "../realtime/rate-limiter.ts";
 import { decodeSignedTransaction } from "../vault/relay.ts";
 import { matchApiKey } from "./auth.ts";
 import { fail } from "./envelope.ts";

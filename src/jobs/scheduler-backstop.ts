@@ -2,6 +2,7 @@ import type { Bindings, Services } from "../env.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { runJobs } from "./run-jobs.ts";
 import { type SchedulerStatus, schedulerStub } from "./scheduler.ts";
+import { isStalled } from "./stall.ts";
 import type { Job, JobContext } from "./types.ts";
 
 /** The trigger recorded for interval jobs the cron had to run itself. */
@@ -35,11 +36,4 @@ async function ensureScheduler(env: Bindings, services: Services): Promise<Sched
     services.log.error("scheduler unreachable", { error: err });
     return null;
   }
-}
-
-/** Unreachable, an alarm overdue by two intervals, or no run for three intervals. */
-export function isStalled(status: SchedulerStatus | null, intervalMs: number, now: number): boolean {
-  if (!status) return true;
-  if (status.alarmAt !== null && status.alarmAt < now - 2 * intervalMs) return true;
-  return status.lastRunAt !== null && status.lastRunAt < now - 3 * intervalMs;
 }
