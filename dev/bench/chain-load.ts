@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from "node:crypto";
-import { Keypair, type PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { Keypair, PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   associatedTokenAddress,
   depositIx,
+  encodeCollateralVault,
   initializeVaultIx,
   TOKEN_PROGRAM_ID,
   VAULT_SEED,
@@ -30,7 +31,10 @@ export interface LoadedChain {
  * given USDT and a deposit, then lock/unlock pairs by an arbitrary signer until the program has exactly `backlog`
  * transactions in its history.
  */
-export async function loadChain(localnet: Localnet, opts: { vaults: number; funded: number; backlog: number }) {
+export async function loadChain(
+  localnet: Localnet,
+  opts: { vaults: number; funded: number; backlog: number; txVaults?: number },
+) {
   const { chain, programId } = localnet;
   const check = (r: ReturnType<typeof chain.submit>) => {
     if (r.meta.err) throw new Error(`load failed: ${JSON.stringify(r.meta.err)} ${r.meta.logMessages.join(" | ")}`);
@@ -39,8 +43,9 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
   chain.airdrop(funder.publicKey, BigInt(opts.vaults) * VAULT_CREATION_LAMPORTS + 10_000_000_000n);
   const owners: Keypair[] = [];
   let programTransactions = 0;
-  for (let i = 0; i < opts.vaults; i += VAULTS_PER_TX) {
-    const users = Array.from({ length: Math.min(VAULTS_PER_TX, opts.vaults - i) }, newKeypair);
+  const byTransaction = Math.min(opts.vaults, opts.txVaults ?? opts.vaults);
+  for (let i = 0; i < byTransaction; i += VAULTS_PER_TX) {
+    const users = Array.from({ length: Math.min(VAULTS_PER_TX, byTransaction - i) }, newKeypair);
     const ixs = users.flatMap((u) => [
       SystemProgram.transfer({
         fromPubkey: funder.publicKey,
@@ -65,13 +70,62 @@ export async function loadChain(localnet: Localnet, opts: { vaults: number; fund
     check(chain.submit([depositFor(localnet, owner, 1_000n + BigInt(i % 1_000))], [owner]));
     programTransactions++;
   }
-  return {
-    owners,
-    // The same derivation the program made at initialize_vault (memoized there), so this costs nothing.
-    vaults: owners.map((o) => findProgramAddress([VAULT_SEED, o.publicKey.toBytes()], programId)[0]),
-    funded,
-    programTransactions,
-  } satisfies LoadedChain;
+  const vaults = owners.map((o) => findProgramAddress([VAULT_SEED, o.publicKey.toBytes()], programId)[0]);
+  // The rest as account fixtures: each vault and its token account written as initialize_vault and a deposit would
+  // leave them, without executing anything (the localnet's LiteSVM keeps about 350 KB of native memory per executed
+  // transaction: 100,000 vaults by transaction would need some 35 GB).
+  vaults.push(...writeVaultFixtures(localnet, opts.vaults - byTransaction));
+  return { owners, vaults, funded, programTransactions } satisfies LoadedChain;
+}
+
+/** Balance of each fixture vault: 5 USDT, all of it in its token account. */
+const FIXTURE_BALANCE = 5_000_000n;
+
+/** Writes `count` funded vaults (vault account and token account) straight into the chain's accounts. */
+function writeVaultFixtures(localnet: Localnet, count: number): PublicKey[] {
+  const { chain, programId, usdtMint } = localnet;
+  const vaultRent = chain.minimumBalance(121);
+  const tokenRent = chain.minimumBalance(165);
+  const createdAt = BigInt(Math.floor(Date.now() / 1000));
+  const out: PublicKey[] = [];
+  for (let i = 0; i < count; i++) {
+    const owner = new PublicKey(randomBytes(32));
+    const [vault, bump] = findProgramAddress([VAULT_SEED, owner.toBytes()], programId);
+    const [tokenAccount] = findProgramAddress(
+      [vault.toBytes(), TOKEN_PROGRAM_ID.toBytes(), usdtMint.toBytes()],
+      ASSOCIATED_TOKEN_PROGRAM_ID,
+    );
+    chain.svm.setAccount(vault, {
+      lamports: vaultRent,
+      owner: programId,
+      executable: false,
+      data: encodeCollateralVault({
+        owner,
+        tokenAccount,
+        totalBalance: FIXTURE_BALANCE,
+        lockedBalance: 0n,
+        availableBalance: FIXTURE_BALANCE,
+        totalDeposited: FIXTURE_BALANCE,
+        totalWithdrawn: 0n,
+        createdAt,
+        bump,
+      }),
+    });
+    // SPL token account: mint, owner (the vault PDA), amount, no delegate, initialized, not native.
+    const token = new Uint8Array(165);
+    token.set(usdtMint.toBytes(), 0);
+    token.set(vault.toBytes(), 32);
+    new DataView(token.buffer).setBigUint64(64, FIXTURE_BALANCE, true);
+    token[108] = 1;
+    chain.svm.setAccount(tokenAccount, {
+      lamports: tokenRent,
+      owner: TOKEN_PROGRAM_ID,
+      executable: false,
+      data: token,
+    });
+    out.push(vault);
+  }
+  return out;
 }
 
 /** A keypair from Node's native ed25519 (web3.js's pure-JS key generation was a visible share of the load). */

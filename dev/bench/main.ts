@@ -30,6 +30,8 @@ import { grid, machine, table } from "./stats.ts";
 
 const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
+/** Vaults created by transactions; the rest are written as account fixtures (dev/bench/chain-load.ts says why). */
+const TX_VAULTS = Number(process.env.BENCH_TX_VAULTS ?? 20_000);
 /** Transactions the provider comparison ingests (the newest of the backlog), under each profile. */
 const PROVIDER_BACKLOG = Number(process.env.BENCH_PROVIDER_BACKLOG ?? 5_000);
 /** The provider column's profile: `provider` (40 ± 10 ms, 50 requests/s counting items…), LOCALNET_* knobs apply. */
@@ -90,8 +92,10 @@ async function main() {
     beforeWorker: async ({ localnet }) => {
       counter = await startRpcCounter(localnet!.rpcUrl);
       stops.push(counter.close);
-      step(`loading ${VAULTS} vaults and a backlog of ${BACKLOG} program transactions into the localnet`);
-      loaded = await loadChain(localnet!, { vaults: VAULTS, funded: FUNDED, backlog: BACKLOG });
+      step(
+        `loading ${VAULTS} vaults (${Math.min(VAULTS, TX_VAULTS)} by transaction) and a backlog of ${BACKLOG} program transactions into the localnet`,
+      );
+      loaded = await loadChain(localnet!, { vaults: VAULTS, funded: FUNDED, backlog: BACKLOG, txVaults: TX_VAULTS });
       step(`loaded: ${loaded.programTransactions} program transactions`);
     },
     worker: {

@@ -180,6 +180,14 @@ export class Svm {
   readonly inner: internal.LiteSvm;
   /** Pays for internal single-instruction transactions; its balance is restored after each one. */
   private readonly internalPayer = Keypair.generate().publicKey;
+  /** Bumped by every write (an account set, a transaction run): what `programAccounts` keys its memo on. */
+  private version = 0;
+  /** The last `programAccounts` answer, reused while nothing was written (a scan in 256 partitions reads it once). */
+  private programAccountsMemo: {
+    owner: string;
+    version: number;
+    list: Array<{ pubkey: PublicKey; account: AccountState }>;
+  } | null = null;
 
   constructor() {
     this.inner = new internal.LiteSvm();
@@ -203,6 +211,7 @@ export class Svm {
 
   /** Writes an account; null deletes it (an empty system account with 0 lamports). */
   setAccount(pubkey: PublicKey, state: AccountState | null): void {
+    this.version++;
     const s = state ?? { lamports: 0n, owner: SYSTEM_PROGRAM, data: new Uint8Array(0), executable: false };
     this.inner.setAccount(
       pubkey.toBytes(),
@@ -212,7 +221,10 @@ export class Svm {
 
   /** Every account owned by `owner`. */
   programAccounts(owner: PublicKey): Array<{ pubkey: PublicKey; account: AccountState }> {
-    return this.inner.getProgramAccounts(owner.toBytes()).map((x) => {
+    const key = owner.toBase58();
+    const memo = this.programAccountsMemo;
+    if (memo && memo.owner === key && memo.version === this.version) return memo.list;
+    const list = this.inner.getProgramAccounts(owner.toBytes()).map((x) => {
       const a = x.account();
       return {
         pubkey: new PublicKey(x.address),
@@ -224,10 +236,13 @@ export class Svm {
         },
       };
     });
+    this.programAccountsMemo = { owner: key, version: this.version, list };
+    return list;
   }
 
   /** Executes a whole wire transaction (legacy or v0). LiteSVM charges the fee. */
   execute(wire: Uint8Array, version: "legacy" | 0): SvmResult {
+    this.version++;
     const r = version === "legacy" ? this.inner.sendLegacyTransaction(wire) : this.inner.sendVersionedTransaction(wire);
     return toResult(r);
   }
@@ -241,6 +256,7 @@ export class Svm {
     const keys = ix.keys.map((k) => ({ ...k, isSigner: signers.has(k.pubkey.toBase58()) }));
     const { wire, accountKeys } = compileSingle(this.internalPayer, ix.programId, keys, ix.data, this.blockhash());
     const before = this.getAccount(this.internalPayer);
+    this.version++;
     const result = toResult(this.inner.sendLegacyTransaction(wire));
     this.setAccount(this.internalPayer, before);
     return { result, keys: accountKeys };

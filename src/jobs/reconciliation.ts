@@ -126,8 +126,10 @@ async function runRound(
     addSums(round, result.sums);
     pushBalanceUpdates(env, ctx, services, result.repaired);
   };
-  await discover(services, state, partitions, budget, work, apply);
-  await walkCache(services, state, budget, work, apply);
+  // Discovery may use the whole cap: vaults only the chain knows are rare (after a first deploy or an outage) and
+  // are best cached at once; the cache walk then takes its paced share on top, within the cap.
+  await discover(services, state, partitions, config.reconciliationMaxBatches, work, apply);
+  await walkCache(services, state, Math.min(config.reconciliationMaxBatches, work.batches + budget), work, apply);
   const complete = round.cacheDone === true && (round.discoveryNext ?? 0) >= DISCOVERY_PARTITIONS;
   const sums = round.sums ?? { chain: "0", cache: "0", backed: "0" };
   let tvlAlert = false;
