@@ -101,13 +101,12 @@ async function runRound(
   round.invocations++;
   const { db } = services.db();
   const { config } = services;
-  round.cachedAtStart ??= await countCached(db);
-  // This invocation's share of what is left, so the round ends within its interval (and never above the cap).
+  round.cachedAtStart ??= await countCached(db, null);
+  // This invocation's share of what is left of the walk (the cached vaults after the round's position, counted now:
+  // discovery adds to them), so the round ends within its interval; never above the cap.
   const invocations = Math.max(1, Math.floor(config.reconciliationIntervalSec / CRON_PERIOD_SEC));
   const remainingInvocations = Math.max(1, invocations - round.invocations + 1);
-  const cacheBatchesLeft = round.cacheDone
-    ? 0
-    : Math.max(1, Math.ceil(round.cachedAtStart / VAULTS_PER_BATCH) - round.batches);
+  const cacheBatchesLeft = round.cacheDone ? 0 : Math.ceil((await countCached(db, round.lastKey)) / VAULTS_PER_BATCH);
   const budget = Math.min(
     config.reconciliationMaxBatches,
     Math.max(1, Math.ceil(cacheBatchesLeft / remainingInvocations)),
@@ -235,8 +234,13 @@ async function discover(
   }
 }
 
-async function countCached(db: Queryable): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(vaults);
+/** Cached vaults, or those after `lastKey` in the walk's order. */
+async function countCached(db: Queryable, lastKey: string | null): Promise<number> {
+  const address = sql`${vaults.vaultAddress} collate "C"`;
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(vaults)
+    .where(lastKey === null ? undefined : sql`${address} > ${lastKey}`);
   return Number(row?.n ?? 0);
 }
 
