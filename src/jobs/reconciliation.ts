@@ -193,6 +193,8 @@ async function walkCache(
     }
     if (rows.length < want * VAULTS_PER_BATCH) round.cacheDone = true;
   }
+  // The share ended exactly at the last cached vault: the walk is done now, not one invocation later.
+  if (!round.cacheDone && (await cachedAfter(db, round.lastKey, 1)).length === 0) round.cacheDone = true;
 }
 
 /**
