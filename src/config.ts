@@ -34,6 +34,8 @@ export interface Config {
   reconciliationAlertThreshold: bigint;
   /** getMultipleAccounts calls one reconciliation invocation may make (each covers up to 50 vaults). */
   reconciliationMaxBatches: number;
+  /** Below this many cached vaults, discovery scans the program whole (one call); above, in 256 partitions. */
+  reconciliationSingleScanMax: number;
   logLevel: LogLevel;
   /** Local development only: host:port of the WebSocket→TCP proxy the Neon driver uses instead of Neon's. */
   neonWsProxy: string | null;
@@ -209,6 +211,7 @@ const schema = z.object({
     .default("1")
     .transform((s) => BigInt(s)),
   RECONCILIATION_MAX_BATCHES: z.coerce.number().int().min(1).max(2_000).default(500),
+  RECONCILIATION_SINGLE_SCAN_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   NEON_WS_PROXY: z.string().min(1).optional(),
   PRIORITY_FEE_PERCENTILE: z.coerce.number().int().min(0).max(100).default(50),
@@ -366,6 +369,7 @@ export function loadConfig(env: object): Config {
     lowBalanceThreshold: v.LOW_BALANCE_THRESHOLD,
     reconciliationAlertThreshold: v.RECONCILIATION_ALERT_THRESHOLD,
     reconciliationMaxBatches: v.RECONCILIATION_MAX_BATCHES,
+    reconciliationSingleScanMax: v.RECONCILIATION_SINGLE_SCAN_MAX,
     logLevel: v.LOG_LEVEL,
     neonWsProxy: v.NEON_WS_PROXY ?? null,
     priorityFeePercentile: v.PRIORITY_FEE_PERCENTILE,

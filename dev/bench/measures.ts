@@ -106,7 +106,7 @@ export async function benchIngest(b: Bench) {
     let heard = quiet;
     if (process.env.BENCH_INGEST_SUBSCRIBED !== "0") {
       await client.query("insert into socket_subscribers (owner) select owner from vaults on conflict do nothing");
-      await client.query("truncate chain_transactions, transactions, vaults, alerts, balance_snapshots");
+      await client.query("truncate chain_transactions, transactions, vaults, alerts, balance_snapshots cascade");
       await client.query("delete from cursors where name like 'ingest%'");
       b.log(`ingest: again with ${owners} owners subscribed`);
       heard = await ingestBacklog(b, client, signatures.length);

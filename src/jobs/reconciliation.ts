@@ -213,9 +213,14 @@ async function discover(
   const round = state.round!;
   const { db } = services.db();
   let next = round.discoveryNext ?? 0;
-  const end = Math.min(DISCOVERY_PARTITIONS, next + count);
+  // A small program is scanned whole, once (one answer of a few MB at most, one getProgramAccounts instead of 256:
+  // providers meter that method apart and price it high); a large one in owner-byte partitions.
+  const whole = (round.cachedAtStart ?? 0) < services.config.reconciliationSingleScanMax;
+  const end = whole ? (next === 0 ? DISCOVERY_PARTITIONS : next) : Math.min(DISCOVERY_PARTITIONS, next + count);
   while (next < end && work.batches < budget) {
-    const group = Array.from({ length: Math.min(8, end - next) }, (_, i) => next + i);
+    const group: (number | null)[] = whole
+      ? [null]
+      : Array.from({ length: Math.min(8, end - next) }, (_, i) => next + i);
     const scan = await scanPartitions(services.rpc, services.config.programId, group, round.maxSlot);
     work.scans += group.length;
     work.largestScan = Math.max(work.largestScan, scan.largestResponse);
@@ -230,7 +235,7 @@ async function discover(
     const reads = await readKeyLists(services.rpc, now.map(batchKeys), round.maxSlot);
     for (const [i, items] of now.entries()) await apply(items, reads[i]!);
     if (batches.length > fits) break;
-    next += group.length;
+    next = whole ? DISCOVERY_PARTITIONS : next + group.length;
     round.discoveryNext = next;
     await saveState(db, state, false);
   }

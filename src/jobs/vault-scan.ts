@@ -119,7 +119,8 @@ const PARTITIONS_PER_HTTP_REQUEST = 8;
 export async function scanPartitions(
   rpc: SolanaRpc,
   programId: PublicKey,
-  partitions: number[],
+  /** Owner first-byte values; null scans the whole program (no owner filter). */
+  partitions: (number | null)[],
   minContextSlot: number,
 ): Promise<{ slot: number; vaults: DiscoveredVault[]; largestResponse: number }> {
   let slot = minContextSlot;
@@ -139,7 +140,7 @@ export async function scanPartitions(
             filters: [
               { dataSize: COLLATERAL_VAULT_SIZE },
               { memcmp: { offset: 0, bytes: VAULT_DISCRIMINATOR_B58 } },
-              { memcmp: { offset: 8, bytes: base58Encode(Uint8Array.of(p)) } },
+              ...(p === null ? [] : [{ memcmp: { offset: 8, bytes: base58Encode(Uint8Array.of(p)) } }]),
             ],
             ...(minContextSlot > 0 ? { minContextSlot } : {}),
           },

@@ -18,7 +18,12 @@ describe("reconciliation at scale", () => {
     expect(onChain.length).toBeGreaterThanOrEqual(1_000);
 
     // Each invocation may make at most 4 getMultipleAccounts calls (200 vaults); the round resumes from the cursor.
-    const overrides = { RECONCILIATION_INTERVAL: "1", RECONCILIATION_MAX_BATCHES: String(MAX_BATCHES) };
+    // Partitioned discovery whatever the cache's size (RECONCILIATION_SINGLE_SCAN_MAX 0).
+    const overrides = {
+      RECONCILIATION_INTERVAL: "1",
+      RECONCILIATION_MAX_BATCHES: String(MAX_BATCHES),
+      RECONCILIATION_SINGLE_SCAN_MAX: "0",
+    };
     const since = new Date();
     let complete = false;
     // Another file's invocation may hold the reconciliation lease for a while: retry until a deadline.
