@@ -4,8 +4,10 @@ import { and, desc, eq, gte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { jobRuns } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
+import { ingestor, kickIngestor } from "../../src/ingest/ingestor.ts";
 import { ALL_JOBS } from "../../src/jobs/dispatch.ts";
 import { schedulerStub } from "../../src/jobs/scheduler.ts";
+import { eventually, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { fireCron, withDb } from "./jobs-support.ts";
 
@@ -80,5 +82,36 @@ describe("GET /monitor/status", () => {
     expect(data.ingestion).toHaveProperty("lagSlots");
     expect(data.ingestion).toHaveProperty("lagSeconds");
     expect(data.scheduler).toMatchObject({ intervalSec: 30 });
+  });
+});
+
+describe("ingestion monitoring", () => {
+  it("records the Ingestor's passes as job runs and measures lag from the head a pass looked up to", async () => {
+    const since = new Date();
+    // The Ingestor's own alarm, as Cloudflare runs it: a pass (recorded even when it finds nothing new).
+    await kickIngestor(env as Bindings);
+    await eventually(async () => {
+      await runDurableObjectAlarm(ingestor(env as Bindings));
+      const runs = await runsSince(since, "ingestor");
+      return runs.some((r) => r.job === "ingest") ? runs : undefined;
+    });
+    const [run] = await runsSince(since, "ingestor");
+    expect(["ok", "partial"]).toContain(run!.outcome);
+    expect(run!.figures).toMatchObject({ committed: expect.any(Number) });
+
+    const { body } = await call("/monitor/status");
+    const head = await rpc<number>("getSlot", [{ commitment: "confirmed" }]);
+    const ingestion = (body.data as { ingestion: Record<string, unknown> }).ingestion;
+    // The looked-at slot is a head a complete pass started from (never above the head); the lag is counted from it
+    // or from a newer transaction found since, never from an older one.
+    const looked = Number(ingestion.lookedAtSlot);
+    expect(looked).toBeGreaterThan(0);
+    expect(looked).toBeLessThanOrEqual(head);
+    expect(Number(ingestion.slot)).toBeGreaterThanOrEqual(looked);
+    expect(ingestion.lagSlots as number).toBeGreaterThanOrEqual(0);
+    expect(ingestion.lagSlots as number).toBeLessThanOrEqual(head - looked);
+    // The ingest job shows a run, not "never run".
+    const jobs = (body.data as { jobs: { job: string; lastRun: unknown }[] }).jobs;
+    expect(jobs.find((j) => j.job === "ingest")!.lastRun).not.toBeNull();
   });
 });
