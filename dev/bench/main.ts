@@ -25,7 +25,7 @@ import {
 import { benchProviders, type Column, providerRows } from "./provider.ts";
 import { benchReads } from "./reads.ts";
 import { type RpcCounter, startRpcCounter } from "./rpc-counter.ts";
-import { benchScale } from "./scale.ts";
+import { benchScale, benchScaleProvider } from "./scale.ts";
 import { grid, machine, table } from "./stats.ts";
 
 const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);
@@ -131,6 +131,8 @@ async function main() {
   const push = runs("push") ? await benchPushFanout(bench) : none;
   const fanout = runs("fanout") ? await benchFanout(bench) : none;
   const scale = runs("scale") ? await benchScale(bench) : none;
+  const scaleProvider =
+    runs("scale") && process.env.BENCH_SCALE_PROVIDER === "1" ? await scaleOnProvider(bench, stack) : none;
 
   const rows = [
     ...ingest.rows,
@@ -141,6 +143,7 @@ async function main() {
     ...push.rows,
     ...fanout.rows,
     ...scale.rows,
+    ...scaleProvider.rows,
   ];
   const date = new Date().toISOString();
   const load = `1-min load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
@@ -157,12 +160,35 @@ async function main() {
     machine: { ...host, loadAtStart, loadAtEnd: loadavg()[0] },
     config: { vaults: VAULTS, backlog: BACKLOG, providerBacklog: PROVIDER_BACKLOG, provider: PROVIDER },
     rows,
-    figures: { ingest, provider, reconcile, reads, build, fanout, scale },
+    figures: { ingest, provider, reconcile, reads, build, fanout, scale, scaleProvider },
   };
   await writeFile(join(dir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, "latest.md"), markdown);
   await writeFile(join(dir, `bench-${date.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(json, null, 2)}\n`);
   step(`wrote bench-results/latest.json and latest.md`);
+}
+
+/** The scale section's steady reconciliation round through a second Worker on a `provider` front (same database). */
+async function scaleOnProvider(bench: Bench, stack: StackParts) {
+  const { localnet } = stack;
+  const front = await localnet!.addFront(PROVIDER);
+  const counter = await startRpcCounter(front.rpcUrl);
+  stops.push(counter.close);
+  const stateDir = join(stateRoot, `bench-scale-provider-${process.pid}`);
+  stops.push(() => rm(stateDir, { recursive: true, force: true }));
+  step(`scale: starting a Worker on a ${describeProfile(PROVIDER)} front`);
+  const worker = await startWranglerDev({
+    port: await freePort(),
+    stateDir,
+    vars: { ...benchVars(stack, counter.url), ...workerVarsFor(PROVIDER) },
+    onOutput: workerOutput,
+  });
+  try {
+    const label = `provider (${PROVIDER.latencyMs} ms, ${PROVIDER.requestsPerSecond} req/s, ${PROVIDER.gpaPerSecond} getProgramAccounts/s)`;
+    return await benchScaleProvider({ ...bench, worker: worker.url, counter }, label);
+  } finally {
+    await worker.stop();
+  }
 }
 
 /**

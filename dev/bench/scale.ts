@@ -61,7 +61,7 @@ async function roundDue(b: Bench): Promise<void> {
 }
 
 /** Invokes reconciliation as the minute cron would until its round completes (at most 30 invocations). */
-async function reconciliationRound(b: Bench): Promise<RoundFigures> {
+export async function reconciliationRound(b: Bench): Promise<RoundFigures> {
   await roundDue(b);
   const f: RoundFigures = {
     invocations: 0,
@@ -231,4 +231,22 @@ export async function benchScale(b: Bench) {
     },
   ];
   return { rows, first, round, scan, tvlMs, tvlRequests, intervalMs, intervalRequests, toTvlMs: toTvl };
+}
+
+/**
+ * The steady round again through a Worker on a `provider` front (latency, a per-second budget counting batch items,
+ * a separate getProgramAccounts budget) with the client-side budget configured to it: how long the same round takes
+ * when the RPC meters it, and whether it still fits the interval.
+ */
+export async function benchScaleProvider(b: Bench, label: string) {
+  const round = await reconciliationRound(b);
+  const rows: Row[] = [
+    {
+      measure: `Reconciliation round, steady state, ${label}`,
+      result: `${round.complete ? "complete" : "NOT complete"} in ${round.invocations} invocations, ${seconds(round.ms)} of work (longest invocation ${seconds(round.maxMsPerInvocation)}); ${round.items} RPC items, most ${round.maxRequestsPerInvocation} RPC requests in one invocation`,
+      baseline: `largest response ${mb(round.largestBytes)} (${round.largestMethods})`,
+      ratio: `${(300 / Math.max(1, round.maxMsPerInvocation / 1000)).toFixed(0)}× the longest invocation fits in 300 s`,
+    },
+  ];
+  return { rows, round };
 }
