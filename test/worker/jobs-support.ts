@@ -11,6 +11,7 @@ import {
   findVaultAddress,
   initializeVaultIx,
   vaultTokenAccountAddress,
+  withdrawIx,
 } from "../../src/chain/program/index.ts";
 import { vaults } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
@@ -120,6 +121,18 @@ export async function depositMore(v: TestVault, amount: bigint): Promise<number>
     programId: programId(),
     user: v.wallet.publicKey,
     userTokenAccount,
+    vaultTokenAccount: v.tokenAccount,
+    amount,
+  });
+  return confirmAll([await sendRaw([ix], [v.wallet])]);
+}
+
+/** Withdraws from a test vault back to its owner's token account, straight on chain; returns the slot. */
+export async function withdrawFrom(v: TestVault, amount: bigint): Promise<number> {
+  const ix = withdrawIx({
+    programId: programId(),
+    user: v.wallet.publicKey,
+    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
     vaultTokenAccount: v.tokenAccount,
     amount,
   });

@@ -1,35 +1,20 @@
 import { desc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { associatedTokenAddress, withdrawIx } from "../../src/chain/program/index.ts";
 import { alerts, balanceSnapshots, jobRuns, tvlSnapshots, vaults } from "../../src/db/schema.ts";
 import { balanceSnapshotsJob } from "../../src/jobs/balance-snapshots.ts";
 import { cacheTvl } from "../../src/vault/tvl.ts";
 import { call } from "./helpers.ts";
 import {
   cachedAt,
-  confirmAll,
   createVault,
   depositMore,
   donate,
   fireCron,
-  programId,
   runJobsNow,
-  sendRaw,
-  type TestVault,
   usdtMint,
   withDb,
+  withdrawFrom,
 } from "./jobs-support.ts";
-
-async function withdrawFrom(v: TestVault, amount: bigint): Promise<number> {
-  const ix = withdrawIx({
-    programId: programId(),
-    user: v.wallet.publicKey,
-    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
-    vaultTokenAccount: v.tokenAccount,
-    amount,
-  });
-  return confirmAll([await sendRaw([ix], [v.wallet])]);
-}
 
 const cacheTotals = () => withDb((db) => cacheTvl(db, usdtMint().toBase58()));
 

@@ -1,20 +1,16 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { associatedTokenAddress, withdrawIx } from "../../src/chain/program/index.ts";
 import { alerts } from "../../src/db/schema.ts";
 import { lowBalanceJob } from "../../src/jobs/low-balance.ts";
 import { call, postJson } from "./helpers.ts";
 import {
   cachedAt,
-  confirmAll,
   createVault,
   depositMore,
-  programId,
   runJobsNow,
-  sendRaw,
   type TestVault,
-  usdtMint,
   withDb,
+  withdrawFrom,
 } from "./jobs-support.ts";
 
 const ADMIN = { "x-api-key": "admin-key-0123456789abcdef" };
@@ -28,17 +24,6 @@ async function lowAlerts(owner: string) {
       .where(and(eq(alerts.owner, owner), eq(alerts.kind, "low_balance")))
       .orderBy(alerts.id),
   );
-}
-
-async function withdraw(v: TestVault, amount: bigint): Promise<number> {
-  const ix = withdrawIx({
-    programId: programId(),
-    user: v.wallet.publicKey,
-    userTokenAccount: associatedTokenAddress(v.wallet.publicKey, usdtMint()),
-    vaultTokenAccount: v.tokenAccount,
-    amount,
-  });
-  return confirmAll([await sendRaw([ix], [v.wallet])]);
 }
 
 /** Runs the low-balance job once the cache (which it reads) holds the vault as of `slot`. */
@@ -60,7 +45,7 @@ describe("low-balance alerts", () => {
     rows = await lowAlerts(v.owner);
     expect(rows.map((r) => r.status)).toEqual(["resolved"]);
 
-    const dropped = await withdraw(v, 30_000_000n); // 80 USDT
+    const dropped = await withdrawFrom(v, 30_000_000n); // 80 USDT
     await checkLowBalances(v, dropped);
     await checkLowBalances(v, dropped);
     rows = await lowAlerts(v.owner);
