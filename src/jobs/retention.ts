@@ -1,4 +1,5 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../db/client.ts";
 import { alertEvents, alerts, balanceSnapshots, cursors, jobRuns, reconciliationLogs } from "../db/schema.ts";
 import type { Job } from "./types.ts";
@@ -15,6 +16,11 @@ type Queryable = Pick<Database, "execute" | "select" | "insert">;
 
 function affected(result: unknown): number {
   return Number((result as { rowCount?: number | null }).rowCount ?? 0);
+}
+
+/** Deletes the first RETENTION_BATCH rows `ids` selects (a query of `id`s, oldest first) in one statement. */
+async function deleteOldest(db: Queryable, table: PgTable, ids: SQL): Promise<number> {
+  return affected(await db.execute(sql`delete from ${table} where id in (${ids} limit ${RETENTION_BATCH})`));
 }
 
 /**
@@ -52,41 +58,35 @@ export const retentionJob: Job = {
 
 /** Job runs older than the window, except the newest run of each job. */
 export async function deleteJobRuns(db: Queryable, days: number): Promise<number> {
-  return affected(
-    await db.execute(sql`
-      delete from ${jobRuns} where id in (
-        select old.id from ${jobRuns} old
+  return deleteOldest(
+    db,
+    jobRuns,
+    sql`select old.id from ${jobRuns} old
         where old.started_at < now() - make_interval(days => ${days})
           and exists (select 1 from ${jobRuns} newer where newer.job = old.job and newer.started_at > old.started_at)
-        order by old.started_at
-        limit ${RETENTION_BATCH}
-      )`),
+        order by old.started_at`,
   );
 }
 
 export async function deleteReconciliationLogs(db: Queryable, days: number): Promise<number> {
-  return affected(
-    await db.execute(sql`
-      delete from ${reconciliationLogs} where id in (
-        select id from ${reconciliationLogs}
+  return deleteOldest(
+    db,
+    reconciliationLogs,
+    sql`select id from ${reconciliationLogs}
         where created_at < now() - make_interval(days => ${days})
-        order by created_at
-        limit ${RETENTION_BATCH}
-      )`),
+        order by created_at`,
   );
 }
 
 /** Alerts resolved longer ago than the window whose every outbox event went out (their rows cascade). */
 export async function deleteResolvedAlerts(db: Queryable, days: number): Promise<number> {
-  return affected(
-    await db.execute(sql`
-      delete from ${alerts} where id in (
-        select a.id from ${alerts} a
+  return deleteOldest(
+    db,
+    alerts,
+    sql`select a.id from ${alerts} a
         where a.status = 'resolved' and a.resolved_at < now() - make_interval(days => ${days})
           and not exists (select 1 from ${alertEvents} e where e.alert_id = a.id and e.dispatched_at is null)
-        order by a.resolved_at
-        limit ${RETENTION_BATCH}
-      )`),
+        order by a.resolved_at`,
   );
 }
 
@@ -145,17 +145,15 @@ export async function downsampleSnapshots(
 
 /** Snapshots older than the window, except each owner's latest (a quiet vault keeps its last known balance). */
 export async function deleteOldSnapshots(db: Queryable, days: number): Promise<number> {
-  return affected(
-    await db.execute(sql`
-      delete from ${balanceSnapshots} where id in (
-        select old.id from ${balanceSnapshots} old
+  return deleteOldest(
+    db,
+    balanceSnapshots,
+    sql`select old.id from ${balanceSnapshots} old
         where old.taken_at < now() - make_interval(days => ${days})
           and exists (
             select 1 from ${balanceSnapshots} newer where newer.owner = old.owner and newer.taken_at > old.taken_at
           )
-        order by old.taken_at
-        limit ${RETENTION_BATCH}
-      )`),
+        order by old.taken_at`,
   );
 }
 
