@@ -3,21 +3,12 @@ import { tvlSnapshots } from "../db/schema.ts";
 import type { Services } from "../env.ts";
 import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
 import { backing, tokenColumns } from "../vault/backing.ts";
-import { cacheTvl } from "../vault/tvl.ts";
+import { cacheTvl, type TvlSums } from "../vault/tvl.ts";
 import type { Job } from "./types.ts";
 import { readAccountsMany, scanVaults } from "./vault-scan.ts";
 
-export interface TvlTotals {
-  /** USDT that backs the recorded totals: Σ min(recorded total, token account amount) over USDT vaults. */
-  totalValueLocked: bigint;
-  /** Σ recorded totals of USDT vaults (= totalLocked + totalAvailable); above TVL when balances are unbacked. */
-  recordedTotal: bigint;
-  totalLocked: bigint;
-  totalAvailable: bigint;
-  tokenAccountTotal: bigint;
-  activeVaults: number;
-  /** Vaults left out: their token account is missing or holds another mint (bugs §8.5). */
-  otherMintVaults: number;
+/** The chain's sums, read at one slot. */
+export interface TvlTotals extends TvlSums {
   slot: number;
 }
 

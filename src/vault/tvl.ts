@@ -15,9 +15,11 @@ export interface TvlFigures {
   slot: bigint | null;
 }
 
-/** The cache's sums over USDT vaults (see `cacheTvl`). */
-export interface CacheTotals {
+/** TVL's sums over USDT vaults, whether read from the cache (`cacheTvl`) or from the chain (jobs/tvl.ts). */
+export interface TvlSums {
+  /** USDT that backs the recorded totals: Σ min(recorded total, token account amount) over USDT vaults. */
   totalValueLocked: bigint;
+  /** Σ recorded totals of USDT vaults (= totalLocked + totalAvailable); above TVL when balances are unbacked. */
   recordedTotal: bigint;
   totalLocked: bigint;
   totalAvailable: bigint;
@@ -25,6 +27,10 @@ export interface CacheTotals {
   activeVaults: number;
   /** Open vaults left out: token account missing, unread or of another mint (bugs §8.5). */
   otherMintVaults: number;
+}
+
+/** The cache's sums, with the newest slot the cache reflects (null for an empty cache). */
+export interface CacheTotals extends TvlSums {
   slot: bigint | null;
 }
 
