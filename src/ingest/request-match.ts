@@ -1,5 +1,5 @@
 /** Matching landed transactions to the requests they carry out, inside ingestion's batch transaction. */
-import { and, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { TransactionProgramError } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { transactions } from "../db/schema.ts";
@@ -80,52 +80,61 @@ export interface FailedBind {
  * `expired`). A client's report of this very signature becomes `verified`, another one `rejected` with the reason.
  */
 export async function bindLanded(tx: Tx, binds: LandedBind[]): Promise<void> {
-  if (binds.length === 0) return;
-  const values = sql.join(
+  await updateBound(
+    tx,
     binds.map(
       ({ id, d, row }) =>
-        sql`(${id}::uuid, ${d.tx.signature}::varchar, ${d.tx.slot}::bigint, ${d.tx.blockTime?.toISOString() ?? null}::timestamptz, ${row !== null}::boolean, ${row?.eventIndex ?? null}::integer, ${row?.amount?.toString() ?? null}::numeric, ${row?.counterparty ?? null}::varchar, ${row?.reason ?? null}::varchar)`,
+        sql`${landing(id, d)}, ${row !== null}::boolean, ${row?.eventIndex ?? null}::integer, ${row?.amount?.toString() ?? null}::numeric, ${row?.counterparty ?? null}::varchar, ${row?.reason ?? null}::varchar`,
     ),
-    sql`, `,
-  );
-  await tx.execute(sql`
-    update ${transactions} set
-      signature = v.signature,
-      slot = v.slot,
-      block_time = v.block_time,
-      event_index = case when v.has_row then v.event_index else ${transactions.eventIndex} end,
+    "has_row, event_index, amount, counterparty, reason",
+    sql`event_index = case when v.has_row then v.event_index else ${transactions.eventIndex} end,
       amount = case when v.has_row then v.amount else ${transactions.amount} end,
       counterparty = case when v.has_row then v.counterparty else ${transactions.counterparty} end,
       reason = case when v.has_row then v.reason else ${transactions.reason} end,
-      status = case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end,
-      ${claimSettled()},
-      updated_at = now()
-    from (values ${values}) as v(id, signature, slot, block_time, has_row, event_index, amount, counterparty, reason)
-    where ${transactions.id} = v.id`);
+      status = case when ${landingMoves("confirmed")} then 'confirmed' else ${transactions.status} end`,
+  );
 }
 
 /** Binds each request to its landed, failed transaction: `failed` with the program error (one UPDATE per batch). */
 export async function bindFailed(tx: Tx, binds: FailedBind[]): Promise<void> {
-  if (binds.length === 0) return;
-  const values = sql.join(
+  await updateBound(
+    tx,
     binds.map(
       ({ id, d, error }) =>
-        sql`(${id}::uuid, ${d.tx.signature}::varchar, ${d.tx.slot}::bigint, ${d.tx.blockTime?.toISOString() ?? null}::timestamptz, ${error.code ?? null}::integer, ${error.name}::varchar, ${error.message}::text)`,
+        sql`${landing(id, d)}, ${error.code ?? null}::integer, ${error.name}::varchar, ${error.message}::text`,
     ),
-    sql`, `,
+    "error_code, error_name, error_message",
+    sql`status = case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end,
+      error_code = v.error_code,
+      error_name = v.error_name,
+      error_message = v.error_message`,
   );
+}
+
+/** The values every binding starts with: the request and where its transaction landed. */
+function landing(id: string, d: DecodedTx) {
+  return sql`${id}::uuid, ${d.tx.signature}::varchar, ${d.tx.slot}::bigint, ${d.tx.blockTime?.toISOString() ?? null}::timestamptz`;
+}
+
+/**
+ * One UPDATE for a batch of bindings: each row of `values` starts with `landing(…)` and goes on with `columns`
+ * (fixed names, never input); `set` assigns from them. Signature, slot, block time, the claim and `updated_at`
+ * are set the same way for every kind of binding.
+ */
+async function updateBound(tx: Tx, values: SQL[], columns: string, set: SQL): Promise<void> {
+  if (values.length === 0) return;
   await tx.execute(sql`
     update ${transactions} set
       signature = v.signature,
       slot = v.slot,
       block_time = v.block_time,
-      status = case when ${landingMoves("failed")} then 'failed' else ${transactions.status} end,
-      error_code = v.error_code,
-      error_name = v.error_name,
-      error_message = v.error_message,
+      ${set},
       ${claimSettled()},
       updated_at = now()
-    from (values ${values}) as v(id, signature, slot, block_time, error_code, error_name, error_message)
+    from (values ${sql.join(
+      values.map((v) => sql`(${v})`),
+      sql`, `,
+    )}) as v(id, signature, slot, block_time, ${sql.raw(columns)})
     where ${transactions.id} = v.id`);
 }
 
