@@ -20,7 +20,13 @@ import {
 } from "./reconcile-batch.ts";
 import { acquireLease, type ReconciliationState, type RoundState, saveState } from "./reconcile-cursor.ts";
 import type { Job, JobContext, JobFigures } from "./types.ts";
-import { compareKeys, type DiscoveredVault, readKeyLists, scanPartitions } from "./vault-scan.ts";
+import {
+  compareKeys,
+  type DiscoveredVault,
+  PARTITIONS_PER_HTTP_REQUEST,
+  readKeyLists,
+  scanPartitions,
+} from "./vault-scan.ts";
 
 /** Vaults per getMultipleAccounts: each needs its account and its token account, 100 keys at most. */
 export const VAULTS_PER_BATCH = 50;
@@ -115,7 +121,7 @@ async function runRound(
   const partitions = Math.ceil(partitionsLeft / remainingInvocations);
   const figures = emptyFigures();
   const work: InvocationWork = { batches: 0, scans: 0, largestScan: 0 };
-  const apply = async (items: BatchItem[], read: BatchRead) => {
+  const applyOne = async (items: BatchItem[], read: BatchRead) => {
     const result = await reconcileBatch(services, items, round.maxSlot, read);
     work.batches++;
     round.batches++;
@@ -125,6 +131,17 @@ async function runRound(
     addSums(round, result.sums);
     pushBalanceUpdates(env, ctx, services, result.repaired);
   };
+  // Any number of vaults: 50 per batch, their accounts read ten batches to a JSON-RPC batch, each batch reconciled
+  // (then `after` it, e.g. saving the walk's position).
+  const apply: Apply = async (items, after) => {
+    const batches = chunks(items, VAULTS_PER_BATCH);
+    const reads = await readKeyLists(services.rpc, batches.map(batchKeys), round.maxSlot);
+    for (const [i, batch] of batches.entries()) {
+      await applyOne(batch, reads[i]!);
+      await after?.(batch);
+    }
+  };
+
   // Discovery may use the whole cap: vaults only the chain knows are rare (after a first deploy or an outage) and
   // are best cached at once; the cache walk then takes its paced share on top, within the cap.
   await discover(services, state, partitions, config.reconciliationMaxBatches, work, apply);
@@ -159,7 +176,7 @@ async function runRound(
   };
 }
 
-type Apply = (items: BatchItem[], read: BatchRead) => Promise<void>;
+type Apply = (items: BatchItem[], after?: (batch: BatchItem[]) => Promise<void>) => Promise<void>;
 
 /**
  * The cache walk: the next cached vaults after the round's position, read ten batches to a JSON-RPC batch, each
@@ -181,16 +198,13 @@ async function walkCache(
       round.cacheDone = true;
       break;
     }
-    const batches = chunks(
+    await apply(
       rows.map((r) => ({ address: r.vaultAddress, tokenAccount: r.tokenAccount, cached: r })),
-      VAULTS_PER_BATCH,
+      async (batch) => {
+        round.lastKey = batch[batch.length - 1]!.address;
+        await saveState(db, state, false);
+      },
     );
-    const reads = await readKeyLists(services.rpc, batches.map(batchKeys), round.maxSlot);
-    for (const [i, items] of batches.entries()) {
-      await apply(items, reads[i]!);
-      round.lastKey = items[items.length - 1]!.address;
-      await saveState(db, state, false);
-    }
     if (rows.length < want * VAULTS_PER_BATCH) round.cacheDone = true;
   }
   // The share ended exactly at the last cached vault: the walk is done now, not one invocation later.
@@ -220,44 +234,41 @@ async function discover(
   while (next < end && work.batches < budget) {
     const group: (number | null)[] = whole
       ? [null]
-      : Array.from({ length: Math.min(8, end - next) }, (_, i) => next + i);
+      : Array.from({ length: Math.min(PARTITIONS_PER_HTTP_REQUEST, end - next) }, (_, i) => next + i);
     const scan = await scanPartitions(services.rpc, services.config.programId, group, round.maxSlot);
     work.scans += group.length;
     work.largestScan = Math.max(work.largestScan, scan.largestResponse);
     round.maxSlot = Math.max(round.maxSlot, scan.slot);
     const missing = await notCached(db, scan.vaults);
-    const batches = chunks(
-      missing.map((v) => ({ address: v.address, tokenAccount: v.tokenAccount, cached: null })),
-      VAULTS_PER_BATCH,
+    const fits = (budget - work.batches) * VAULTS_PER_BATCH;
+    await apply(
+      missing.slice(0, fits).map((v) => ({ address: v.address, tokenAccount: v.tokenAccount, cached: null })),
     );
-    const fits = budget - work.batches;
-    const now = batches.slice(0, fits);
-    const reads = await readKeyLists(services.rpc, now.map(batchKeys), round.maxSlot);
-    for (const [i, items] of now.entries()) await apply(items, reads[i]!);
-    if (batches.length > fits) break;
+    if (missing.length > fits) break;
     next = whole ? DISCOVERY_PARTITIONS : next + group.length;
     round.discoveryNext = next;
     await saveState(db, state, false);
   }
 }
 
+/** The walk's order: vault addresses byte by byte (`COLLATE "C"`, as `compareKeys` compares them). */
+const WALK_ORDER = sql`${vaults.vaultAddress} collate "C"`;
+
 /** Cached vaults, or those after `lastKey` in the walk's order. */
 async function countCached(db: Queryable, lastKey: string | null): Promise<number> {
-  const address = sql`${vaults.vaultAddress} collate "C"`;
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(vaults)
-    .where(lastKey === null ? undefined : sql`${address} > ${lastKey}`);
+    .where(lastKey === null ? undefined : sql`${WALK_ORDER} > ${lastKey}`);
   return Number(row?.n ?? 0);
 }
 
 async function cachedAfter(db: Queryable, lastKey: string | null, limit: number): Promise<VaultRow[]> {
-  const address = sql`${vaults.vaultAddress} collate "C"`;
   return db
     .select()
     .from(vaults)
-    .where(lastKey === null ? undefined : sql`${address} > ${lastKey}`)
-    .orderBy(asc(address))
+    .where(lastKey === null ? undefined : sql`${WALK_ORDER} > ${lastKey}`)
+    .orderBy(asc(WALK_ORDER))
     .limit(limit);
 }
 

@@ -83,20 +83,9 @@ export async function readAccountsMany(
 ): Promise<{ slot: number; accounts: Map<string, RawAccount | null> }> {
   const accounts = new Map<string, RawAccount | null>();
   let slot = minContextSlot;
-  for (const group of chunks(chunks(keys, 100), CALLS_PER_HTTP_REQUEST)) {
-    const replies = await rpc.batch(
-      group.map((chunk) => ({
-        method: "getMultipleAccounts",
-        params: [chunk, { encoding: "base64", commitment: "confirmed", minContextSlot }],
-      })),
-      { timeoutMs: 30_000 },
-    );
-    replies.forEach((reply, j) => {
-      if (!reply.ok) throw reply.error;
-      const value = reply.value as { context: { slot: number }; value: (RpcAccount | null)[] };
-      slot = Math.max(slot, value.context.slot);
-      for (const [k, key] of group[j]!.entries()) accounts.set(key, toRaw(value.value[k] ?? null));
-    });
+  for (const read of await readKeyLists(rpc, chunks(keys, 100), minContextSlot)) {
+    slot = Math.max(slot, read.slot);
+    for (const [key, account] of read.byKey) accounts.set(key, account);
   }
   return { slot, accounts };
 }
@@ -108,7 +97,7 @@ export interface DiscoveredVault {
 }
 
 /** Discovery scans sent in one JSON-RPC batch (at 100,000 vaults about 40 KB each, so about 300 KB a request). */
-const PARTITIONS_PER_HTTP_REQUEST = 8;
+export const PARTITIONS_PER_HTTP_REQUEST = 8;
 
 /**
  * The program's vaults whose owner's first byte is one of `partitions` (0–255): one getProgramAccounts per
