@@ -13,19 +13,11 @@ import { freePort } from "../ports.ts";
 import { DEV_DIR, ROOT, testDatabase } from "../stack.ts";
 import { startWranglerDev } from "../wrangler.ts";
 import { type LoadedChain, loadChain } from "./chain-load.ts";
-import {
-  type Bench,
-  benchBuild,
-  benchFanout,
-  benchIngest,
-  benchPushFanout,
-  benchReconcile,
-  benchRoundTrips,
-} from "./measures.ts";
+import { type Bench, benchBuild, benchFanout, benchIngest, benchPushFanout, benchRoundTrips } from "./measures.ts";
 import { benchProviders, type Column, providerRows } from "./provider.ts";
 import { benchReads } from "./reads.ts";
 import { type RpcCounter, startRpcCounter } from "./rpc-counter.ts";
-import { benchScale, benchScaleProvider } from "./scale.ts";
+import { benchReconcile, benchScale, benchScaleProvider } from "./scale.ts";
 import { grid, machine, table } from "./stats.ts";
 
 const VAULTS = Number(process.env.BENCH_VAULTS ?? 10_000);

@@ -171,59 +171,6 @@ export async function benchIngest(b: Bench) {
   }
 }
 
-/** One reconciliation invocation over every vault vs a naive getAccountInfo per vault. */
-export async function benchReconcile(b: Bench) {
-  const vaults = b.loaded.vaults.length;
-  b.log(`reconcile: ${vaults} vaults`);
-  b.counter.reset();
-  // A round is spread over the invocations of RECONCILIATION_INTERVAL (5 at the default 300 s): run them all.
-  let ms = 0;
-  let invocations = 0;
-  let run: { rows: { outcome: string; figures: unknown; duration_ms: number }[] } = { rows: [] };
-  const client = new pg.Client({ connectionString: b.databaseUrl });
-  await client.connect();
-  try {
-    for (let complete = false; !complete && invocations < 30; invocations++) {
-      const t0 = performance.now();
-      const res = await fetch(`${b.worker}/__bench/run/reconciliation`, { method: "POST" });
-      if (!res.ok) throw new Error(`reconciliation failed: ${res.status} ${await res.text()}`);
-      await res.text();
-      ms += performance.now() - t0;
-      run = await client.query<{ outcome: string; figures: unknown; duration_ms: number }>(
-        "select outcome, figures, duration_ms from job_runs where job = 'reconciliation' and trigger = 'bench' order by started_at desc limit 1",
-      );
-      complete = (run.rows[0]?.figures as { roundComplete?: boolean } | undefined)?.roundComplete === true;
-    }
-  } finally {
-    await client.end();
-  }
-  const rpcCalls = b.counter.requests;
-  const methods = Object.fromEntries(b.counter.methods);
-
-  b.counter.reset();
-  const n0 = performance.now();
-  for (const vault of b.loaded.vaults) {
-    await rpcCall(b.counter.url, "getAccountInfo", [vault.toBase58(), { encoding: "base64", commitment: "confirmed" }]);
-  }
-  const naiveMs = performance.now() - n0;
-  const naiveCalls = b.counter.requests;
-  const rows: Row[] = [
-    {
-      measure: `Reconcile ${vaults} vaults (wall time, a whole round)`,
-      result: `${seconds(ms)} over ${invocations} invocations (${run.rows[0]?.outcome ?? "no run recorded"})`,
-      baseline: `naive getAccountInfo loop: ${seconds(naiveMs)}`,
-      ratio: times(naiveMs / ms),
-    },
-    {
-      measure: `Reconcile ${vaults} vaults (RPC requests)`,
-      result: `${rpcCalls}`,
-      baseline: `${naiveCalls} (one per vault, vault account only)`,
-      ratio: times(naiveCalls / Math.max(1, rpcCalls)),
-    },
-  ];
-  return { rows, ms, rpcCalls, methods, job: run.rows[0] ?? null, naiveMs, naiveCalls };
-}
-
 /** Sequential POST /vault/deposit builds for funded owners: p50/p99. */
 export async function benchBuild(b: Bench) {
   const sample: number[] = [];

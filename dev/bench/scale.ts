@@ -6,8 +6,8 @@
  */
 import pg from "pg";
 import { depositFor } from "./chain-load.ts";
-import { type Bench, seconds, sleep } from "./measures.ts";
-import type { Row } from "./stats.ts";
+import { type Bench, rpcCall, seconds, sleep } from "./measures.ts";
+import { type Row, times } from "./stats.ts";
 
 interface RoundFigures {
   invocations: number;
@@ -22,6 +22,10 @@ interface RoundFigures {
   scans: number;
   largestScanAccounts: number;
   complete: boolean;
+  /** Requests per method over the round. */
+  methods: Record<string, number>;
+  /** The round's last recorded run. */
+  lastRun: Awaited<ReturnType<typeof jobRun>>;
 }
 
 const MB = 1024 * 1024;
@@ -76,6 +80,8 @@ export async function reconciliationRound(b: Bench): Promise<RoundFigures> {
     scans: 0,
     largestScanAccounts: 0,
     complete: false,
+    methods: {},
+    lastRun: null,
   };
   while (!f.complete && f.invocations < 30) {
     b.counter.reset();
@@ -92,7 +98,9 @@ export async function reconciliationRound(b: Bench): Promise<RoundFigures> {
       f.largestBytes = b.counter.largestResponse.bytes;
       f.largestMethods = b.counter.largestResponse.methods;
     }
+    for (const [m, n] of b.counter.methods) f.methods[m] = (f.methods[m] ?? 0) + n;
     const run = await jobRun(b, "reconciliation");
+    f.lastRun = run;
     const figures = (run?.figures ?? {}) as Record<string, number | boolean>;
     f.batches += Number(figures.batches ?? 0);
     f.scans += Number(figures.discoveryScans ?? 0);
@@ -249,4 +257,42 @@ export async function benchScaleProvider(b: Bench, label: string) {
     },
   ];
   return { rows, round };
+}
+
+/** A whole reconciliation round over every loaded vault vs a naive getAccountInfo per vault. */
+export async function benchReconcile(b: Bench) {
+  const vaults = b.loaded.vaults.length;
+  b.log(`reconcile: ${vaults} vaults`);
+  // A round is spread over the invocations of RECONCILIATION_INTERVAL (5 at the default 300 s): run them all.
+  const round = await reconciliationRound(b);
+  b.counter.reset();
+  const n0 = performance.now();
+  for (const vault of b.loaded.vaults) {
+    await rpcCall(b.counter.url, "getAccountInfo", [vault.toBase58(), { encoding: "base64", commitment: "confirmed" }]);
+  }
+  const naiveMs = performance.now() - n0;
+  const naiveCalls = b.counter.requests;
+  const rows: Row[] = [
+    {
+      measure: `Reconcile ${vaults} vaults (wall time, a whole round)`,
+      result: `${seconds(round.ms)} over ${round.invocations} invocations (${round.lastRun?.outcome ?? "no run recorded"})`,
+      baseline: `naive getAccountInfo loop: ${seconds(naiveMs)}`,
+      ratio: times(naiveMs / round.ms),
+    },
+    {
+      measure: `Reconcile ${vaults} vaults (RPC requests)`,
+      result: `${round.requests}`,
+      baseline: `${naiveCalls} (one per vault, vault account only)`,
+      ratio: times(naiveCalls / Math.max(1, round.requests)),
+    },
+  ];
+  return {
+    rows,
+    ms: round.ms,
+    rpcCalls: round.requests,
+    methods: round.methods,
+    job: round.lastRun,
+    naiveMs,
+    naiveCalls,
+  };
 }
