@@ -6,6 +6,8 @@ import type { Job } from "./types.ts";
 
 export const LOW_BALANCE_KIND = "low_balance";
 export const lowBalanceKey = (owner: string) => `${LOW_BALANCE_KIND}:${owner}`;
+/** `lowBalanceKey` of a cached vault's owner, in SQL. */
+const vaultKey = sql`${LOW_BALANCE_KIND} || ':' || ${vaults.owner}`;
 /** Alerts raised per run at most (a market-wide drop raises the rest over the next runs; the run says `partial`). */
 export const LOW_BALANCE_MAX_RAISES = 500;
 
@@ -20,7 +22,7 @@ export const lowBalanceJob: Job = {
   async run(_env, _ctx, services) {
     const { db } = services.db();
     const threshold = services.config.lowBalanceThreshold * 1_000_000n;
-    const openAlert = sql`exists (select 1 from ${alerts} a where a.dedup_key = ${LOW_BALANCE_KIND} || ':' || ${vaults.owner} and a.status <> 'resolved')`;
+    const openAlert = sql`exists (select 1 from ${alerts} a where a.dedup_key = ${vaultKey} and a.status <> 'resolved')`;
     const newlyLow = await db
       .select({ owner: vaults.owner, total: vaults.totalBalance, slot: vaults.slot })
       .from(vaults)
@@ -43,7 +45,7 @@ export const lowBalanceJob: Job = {
     const recovered = await db
       .select({ key: alerts.dedupKey })
       .from(alerts)
-      .leftJoin(vaults, sql`${alerts.dedupKey} = ${LOW_BALANCE_KIND} || ':' || ${vaults.owner}`)
+      .leftJoin(vaults, sql`${alerts.dedupKey} = ${vaultKey}`)
       .where(
         and(
           eq(alerts.kind, LOW_BALANCE_KIND),
