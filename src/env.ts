@@ -31,5 +31,11 @@ export interface Services {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { requestId: string; services: Services; apiKeyName?: string };
+  Variables: {
+    requestId: string;
+    services: Services;
+    apiKeyName?: string;
+    /** The request's JSON body once read and validated (src/api/operation.ts), with its raw text. */
+    body?: { text: string; value: unknown };
+  };
 }

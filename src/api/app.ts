@@ -1,48 +1,29 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { RpcUnavailableError } from "../chain/rpc.ts";
 import { ConfigError } from "../config.ts";
 import { isDatabaseUnavailable } from "../db/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
+import { benchRoutes } from "./bench.ts";
 import { fail } from "./envelope.ts";
 import { AppError } from "./errors.ts";
 import { services } from "./middleware.ts";
+import { openApiOperation } from "./openapi.ts";
+import { mountOperation, type Operation, validationHook } from "./operation.ts";
+import { OPERATIONS } from "./operations/index.ts";
 import { countOutcomes } from "./outcomes.ts";
-import { benchRoutes } from "./routes/bench.ts";
-import { dashboardRoutes } from "./routes/dashboard.ts";
-import { docs } from "./routes/docs.ts";
-import { health } from "./routes/health.ts";
-import { historyRoutes } from "./routes/history.ts";
-import { metricsRoutes } from "./routes/metrics.ts";
-import { monitorRoutes } from "./routes/monitor.ts";
-import { privileged } from "./routes/privileged.ts";
-import { transactionRoutes } from "./routes/transactions.ts";
-import { vaultBuild } from "./routes/vault-build.ts";
-import { vaultRead } from "./routes/vault-read.ts";
-import { webhookRoutes } from "./routes/webhooks.ts";
-import { wsRoutes } from "./routes/ws.ts";
 import { protect, securityHeaders } from "./security.ts";
 
 /** Builds the HTTP API: every response, including errors, in the design document's envelope. */
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
   app.use("*", securityHeaders);
   app.use("*", services);
   app.use("*", countOutcomes);
   protect(app);
-  app.route("/", health);
-  app.route("/", docs);
-  app.route("/", vaultBuild);
-  app.route("/", transactionRoutes);
-  app.route("/", vaultRead);
-  app.route("/", privileged);
-  app.route("/", webhookRoutes);
-  app.route("/", wsRoutes);
-  app.route("/", historyRoutes);
-  app.route("/", monitorRoutes);
-  app.route("/", metricsRoutes);
-  app.route("/", dashboardRoutes);
+  for (const op of OPERATIONS) mountOperation(app, op);
+  mountOperation(app, openApiOperation as Operation);
   app.use("/__bench/*", benchRoutes);
 
   app.notFound((c) => {
@@ -76,6 +57,9 @@ export function createApp(): Hono<AppEnv> {
     if (err instanceof HTTPException && err.status === 413) {
       return fail(c, "PAYLOAD_TOO_LARGE", "Request body is too large");
     }
+    if (err instanceof HTTPException && err.status === 415) {
+      return fail(c, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
+    }
     const requestId = c.get("requestId");
     c.get("services")?.log.error("unhandled error", {
       error: err,
@@ -87,7 +71,7 @@ export function createApp(): Hono<AppEnv> {
 }
 
 /** Methods registered for a path, used to tell 405 from 404. */
-function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) {
     if (route.method === "ALL" || route.path.includes("*")) continue;

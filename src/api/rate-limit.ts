@@ -1,4 +1,4 @@
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
 import { type TakeResult, takeTokens } from "../lib/token-bucket.ts";
 import { rateLimiter } from "../realtime/rate-limiter.ts";
@@ -146,27 +146,26 @@ const relaySigner = async (c: Context<AppEnv>): Promise<string | null> => {
   return decoded.feePayer.toBase58();
 };
 
-const USER_BUILD_ROUTES = ["/vault/initialize", "/vault/deposit", "/vault/withdraw"];
-const PRIVILEGED_BUILD_ROUTES = ["/vault/lock", "/vault/unlock", "/vault/transfer", "/admin/*"];
-
 /**
- * Registers the limits. Unsigned builds: per client and globally, never per owner (anyone may build a valid unsigned
- * deposit naming anyone). Privileged builds: per API key, or per client without a valid key. The relay: per client,
- * and per owner once the transaction's signatures prove it. WebSocket upgrades and sign-in nonces: per client; the
- * sockets themselves are capped by the owner's hub (anonymous ones per client and per owner).
+ * The rate-limit classes an operation names (src/api/operation.ts):
+ * - `build`, unsigned builds: per client and globally, never per owner (anyone may build a valid unsigned deposit
+ *   naming anyone);
+ * - `privileged` builds: per API key, or per client without a valid key;
+ * - `relay`: per client, and per owner once the transaction's signatures prove it;
+ * - `ws`, WebSocket upgrades and sign-in nonces: per client; the sockets themselves are capped by the owner's hub
+ *   (anonymous ones per client and per owner).
  */
-export function rateLimits(app: Hono<AppEnv>): void {
-  const build = limitGroup("build", { global: true });
-  for (const path of USER_BUILD_ROUTES) app.use(path, only("POST", build));
-  const privileged = limitGroup("build", { perApiKey: true, global: true });
-  for (const path of PRIVILEGED_BUILD_ROUTES) app.use(path, only("POST", privileged));
-  app.use("/vault/submit", only("POST", limitGroup("relay", { provenOwner: relaySigner })));
-  const ws = limitGroup("ws");
-  app.use("/ws/:owner", only("GET", ws));
-  app.use("/ws/:owner/nonce", only("GET", ws));
-}
+export type LimitClass = "build" | "privileged" | "relay" | "ws";
 
-/** Middleware (not routes: the route list stays what the OpenAPI document describes) for one method. */
-function only(method: string, handler: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
-  return (c, next) => (c.req.method === method ? handler(c, next) : next());
+export function limitFor(limit: LimitClass): MiddlewareHandler<AppEnv> {
+  switch (limit) {
+    case "build":
+      return limitGroup("build", { global: true });
+    case "privileged":
+      return limitGroup("build", { perApiKey: true, global: true });
+    case "relay":
+      return limitGroup("relay", { provenOwner: relaySigner });
+    case "ws":
+      return limitGroup("ws");
+  }
 }

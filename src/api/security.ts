@@ -3,10 +3,9 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../env.ts";
 import { fail } from "./envelope.ts";
-import { rateLimits } from "./rate-limit.ts";
 import { MAX_BODY_BYTES } from "./validation.ts";
 
-/** Helius batches up to 100 raw transactions, so its webhook gets a larger cap (as in routes/webhooks.ts). */
+/** Helius batches up to 100 raw transactions, so its webhook gets a larger cap (src/api/operations/webhook-helius.ts). */
 export const MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Nothing may load, frame or submit anything: right for JSON, redirects and errors. */
@@ -102,9 +101,8 @@ const webhookBodyLimit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY_BYTES, onError: t
 const bodyLimits: MiddlewareHandler<AppEnv> = (c, next) =>
   c.req.path === "/webhooks/helius" ? webhookBodyLimit(c, next) : apiBodyLimit(c, next);
 
-/** Registers CORS, body caps and rate limits (after the services middleware, which they read config from). */
+/** Registers CORS and body caps (after the services middleware, which they read config from). */
 export function protect(app: Hono<AppEnv>): void {
   app.use("*", corsFromConfig);
   app.use("*", bodyLimits);
-  rateLimits(app);
 }

@@ -92,26 +92,34 @@ function tooLarge(): AppError {
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where = "body"): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  throw validationError(result.error, where);
+}
+
+/**
+ * A zod failure as the API's coded 400: the first issue names its field; a schema may carry its own code
+ * (`params.apiCode`, e.g. INVALID_PUBKEY), otherwise VALIDATION_FAILED. Also the operations' default hook.
+ */
+export function validationError(error: z.ZodError, where: string): AppError {
+  const issue = error.issues[0]!;
   const field = issue.path.map(String).join(".");
   const apiCode = (issue as { params?: { apiCode?: ErrorCode } }).params?.apiCode;
   if (issue.code === "unrecognized_keys") {
     const keys = (issue as { keys: string[] }).keys;
-    return fail(
+    return coded(
       "VALIDATION_FAILED",
       `Unknown field${keys.length > 1 ? "s" : ""} in ${where}${field ? `.${field}` : ""}: ${keys.join(", ")}`,
       keys[0],
     );
   }
   if (issue.code === "invalid_type" && issue.input === undefined) {
-    return fail("VALIDATION_FAILED", `${field || where} is required`, field);
+    return coded("VALIDATION_FAILED", `${field || where} is required`, field);
   }
   const message = field ? `${field} ${lowerFirst(issue.message)}` : `${where} ${lowerFirst(issue.message)}`;
-  return fail(apiCode ?? "VALIDATION_FAILED", message, field);
+  return coded(apiCode ?? "VALIDATION_FAILED", message, field);
 }
 
-function fail(code: ErrorCode, message: string, field?: string): never {
-  throw new AppError(code, message, field ? { field } : undefined);
+function coded(code: ErrorCode, message: string, field?: string): AppError {
+  return new AppError(code, message, field ? { field } : undefined);
 }
 
 function lowerFirst(s: string): string {
@@ -125,3 +133,13 @@ export function pubkeyParam(value: string | undefined, name: string): PublicKey 
     throw new AppError("INVALID_PUBKEY", `${name} must be a base58-encoded 32-byte public key`, { field: name });
   return key;
 }
+
+/** A whole-number query parameter within [min, max], with a default (paging: limit, offset). */
+export const pageInteger = (description: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`))
+    .default(fallback)
+    .meta({ description });

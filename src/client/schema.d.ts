@@ -4,14 +4,936 @@
  */
 
 export interface paths {
-    "/openapi.json": {
+    "/admin/authority/initialize": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** This document */
+        get?: never;
+        put?: never;
+        /** Build an unsigned initialize_vault_authority */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        adminPubkey: string;
+                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
+                        priorityFee?: {
+                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                            computeUnitPrice?: number | string;
+                            percentile?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, VAULT_AUTHORITY_EXISTS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Build an unsigned set_paused */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        adminPubkey: string;
+                        paused: boolean;
+                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
+                        priorityFee?: {
+                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                            computeUnitPrice?: number | string;
+                            percentile?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/authority/programs/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Build an unsigned add_authorized_program */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        adminPubkey: string;
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        programId: string;
+                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
+                        priorityFee?: {
+                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                            computeUnitPrice?: number | string;
+                            percentile?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, AUTHORIZED_LIST_FULL */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/authority/programs/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Build an unsigned remove_authorized_program */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        adminPubkey: string;
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        programId: string;
+                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
+                        priorityFee?: {
+                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                            computeUnitPrice?: number | string;
+                            percentile?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/monitor/alerts/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert (it keeps deduplicating until the condition clears); the key's name is stored on the alert (acknowledgedBy) and in the audit trail */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description u64 as an exact JSON integer literal */
+                                id: number;
+                                kind: string;
+                                severity: string;
+                                status: string;
+                                /** @description base58 public key */
+                                owner: string | null;
+                                message: string;
+                                details?: unknown;
+                                count: number;
+                                /** @description ISO 8601 time */
+                                createdAt: string;
+                                /** @description ISO 8601 time */
+                                lastSeenAt: string;
+                                /** @description ISO 8601 time */
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                /** @description ISO 8601 time */
+                                resolvedAt: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_ALERT_ID */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description ALERT_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description ALERT_ALREADY_RESOLVED */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vault/balance/{owner}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One vault's balance snapshots (written on change, and at least daily) */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    bucket?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Base58-encoded 32-byte public key */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description ISO 8601 time */
+                                from: string;
+                                /** @description ISO 8601 time */
+                                to: string;
+                                /** @enum {string} */
+                                bucket: "raw" | "minute" | "hour" | "day";
+                                points: ({
+                                    /** @description ISO 8601 time */
+                                    bucketStart: string | null;
+                                    /** @description ISO 8601 time */
+                                    takenAt: string;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    slot: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    totalBalance: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    lockedBalance: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    availableBalance: number;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @description More points exist in the range than one answer carries */
+                                truncated: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_FAILED, INVALID_TIMESTAMP, INVALID_TIME_RANGE, INVALID_BUCKET, INVALID_PUBKEY */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description VAULT_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the dashboard page needs: cluster, program, mint, and the localnet faucet when local */
         get: {
             parameters: {
                 query?: never;
@@ -27,7 +949,132 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Success"];
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                cluster: string;
+                                localnet: ({
+                                    rpcUrl: string;
+                                    faucetUrl: string;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                /** @description base58 public key */
+                                programId: string;
+                                /** @description base58 public key */
+                                usdtMint: string;
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirects to the dashboard page (/dashboard/) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Location: /dashboard/ */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Human-readable API reference (HTML) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The reference page; it renders /openapi.json */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
                     };
                 };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
@@ -75,67 +1122,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success */
+                /** @description JSON Schema, not the envelope */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Success"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Human-readable API reference (HTML) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Success"];
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
                     };
                 };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
@@ -183,14 +1178,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success */
+                /** @description Healthy */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 /** @enum {string} */
@@ -213,7 +1208,91 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE */
+                /** @description Unhealthy: the database or the RPC check failed (same envelope); or UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @enum {string} */
+                                status: "healthy" | "unhealthy";
+                                database: boolean;
+                                solanaRpc: boolean;
+                                version: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } | components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text format 0.0.4): builds and relays by outcome, ingested transactions, ingestion lag, job runs and durations, RPC requests / items / 429s by method, open sockets, alerts by severity, alert deliveries */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition format */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain; version=0.0.4; charset=utf-8": string;
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -232,42 +1311,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/vault/initialize": {
+    "/monitor/alerts": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Build an unsigned initialize_vault transaction */
-        post: {
+        /** Alerts, newest first (default: unresolved) */
+        get: {
             parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string;
+                query?: {
+                    status?: "unresolved" | "open" | "acknowledged" | "resolved" | "all";
+                    kind?: string;
+                    /** @description Base58-encoded 32-byte public key */
+                    owner?: string;
+                    /** @description page size */
+                    limit?: string;
+                    /** @description rows to skip */
+                    offset?: string;
                 };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        userPubkey: string;
-                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
-                        priorityFee?: {
-                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                            computeUnitPrice?: number | string;
-                            percentile?: number;
-                        };
-                    };
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description Success */
                 200: {
@@ -276,40 +1344,42 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
-                                transactionId: string;
-                                status: string;
-                                /** @description base64 wire transaction, unsigned */
-                                unsignedTransaction: string;
-                                message: string;
-                                type: string;
-                                /** @description base58 public key */
-                                owner: string;
-                                amount: number | null;
-                                /** @description base58 public key */
-                                vaultAddress: string;
-                                /** @description base58 public key */
-                                feePayer: string;
-                                recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                lastValidBlockHeight: number;
-                                computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                estimatedFeeLamports: number;
-                                messageHash: string;
-                                instructions: string[];
-                                positionId?: string | null;
+                                alerts: ({
+                                    /** @description u64 as an exact JSON integer literal */
+                                    id: number;
+                                    kind: string;
+                                    severity: string;
+                                    status: string;
+                                    /** @description base58 public key */
+                                    owner: string | null;
+                                    message: string;
+                                    details?: unknown;
+                                    count: number;
+                                    /** @description ISO 8601 time */
+                                    createdAt: string;
+                                    /** @description ISO 8601 time */
+                                    lastSeenAt: string;
+                                    /** @description ISO 8601 time */
+                                    acknowledgedAt: string | null;
+                                    acknowledgedBy: string | null;
+                                    /** @description ISO 8601 time */
+                                    resolvedAt: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                total: number;
+                                limit: number;
+                                offset: number;
                             } & {
                                 [key: string]: unknown;
                             };
                         };
                     };
                 };
-                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                /** @description VALIDATION_FAILED, INVALID_PUBKEY */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -318,8 +1388,8 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_ALREADY_EXISTS, VAULT_TOKEN_ACCOUNT_EXISTS */
-                409: {
+                /** @description UNAUTHORIZED */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -327,26 +1397,8 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNSUPPORTED_MEDIA_TYPE */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
-                422: {
+                /** @description FORBIDDEN */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -363,7 +1415,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -374,6 +1426,566 @@ export interface paths {
                 };
             };
         };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/monitor/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit trail, newest first: every privileged build (and refusal) and every alert acknowledgement, with the API key's name (never the key) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this key's entries (by name) */
+                    apiKey?: string;
+                    action?: string;
+                    /** @description page size */
+                    limit?: string;
+                    /** @description rows to skip */
+                    offset?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                entries: ({
+                                    /** @description u64 as an exact JSON integer literal */
+                                    id: number;
+                                    /** @description ISO 8601 time */
+                                    at: string;
+                                    apiKey: string;
+                                    action: string;
+                                    outcome: string;
+                                    transactionId: string | null;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    alertId: number | null;
+                                    requestId: string | null;
+                                    details?: unknown;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                total: number;
+                                limit: number;
+                                offset: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_FAILED */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UNAUTHORIZED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/monitor/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** System status: each job's last run, ingestion lag, RPC and database health, open alerts, version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @enum {string} */
+                                status: "healthy" | "degraded";
+                                version: string;
+                                /** @description ISO 8601 time */
+                                time: string;
+                                database: {
+                                    healthy: boolean;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                rpc: {
+                                    healthy: boolean;
+                                    slot: number | null;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                jobs: ({
+                                    job: string;
+                                    lastRun: ({
+                                        trigger: string;
+                                        /** @description ISO 8601 time */
+                                        startedAt: string;
+                                        durationMs: number | null;
+                                        outcome: string;
+                                        figures?: unknown;
+                                        error: string | null;
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                reconciliation: ({
+                                    roundInProgress: boolean;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                scheduler: {
+                                    [key: string]: unknown;
+                                } | null;
+                                ingestion: {
+                                    cursor: string | null;
+                                    lagSlots: number | null;
+                                    lagSeconds: number | null;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                alerts: ({
+                                    bySeverity: {
+                                        [key: string]: number;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                programSafety: {
+                                    status: string;
+                                    /** @description ISO 8601 time */
+                                    checkedAt: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transactions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status of a request: pending → submitted → confirmed → finalized, or failed / expired */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                type: string;
+                                status: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                signature: string | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                slot: number | null;
+                                /** @description ISO 8601 time */
+                                blockTime: string | null;
+                                counterparty: string | null;
+                                reason: string | null;
+                                positionId: string | null;
+                                error: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description ISO 8601 time */
+                                createdAt: string;
+                                /** @description ISO 8601 time */
+                                updatedAt: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_FAILED */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description TRANSACTION_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vault/tvl/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** TVL series from the TVL job's snapshots (from/to ISO 8601, default the last 24 h; bucket raw|minute|hour|day) */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    bucket?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description ISO 8601 time */
+                                from: string;
+                                /** @description ISO 8601 time */
+                                to: string;
+                                /** @enum {string} */
+                                bucket: "raw" | "minute" | "hour" | "day";
+                                points: ({
+                                    /** @description ISO 8601 time */
+                                    bucketStart: string | null;
+                                    /** @description ISO 8601 time */
+                                    takenAt: string;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    slot: number | null;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    totalValueLocked: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    totalLocked: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    totalAvailable: number;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    tokenAccountTotal: number | null;
+                                    activeVaults: number;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @description More points exist in the range than one answer carries */
+                                truncated: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description VALIDATION_FAILED, INVALID_TIMESTAMP, INVALID_TIME_RANGE, INVALID_BUCKET */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vault/balance/{owner}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Vault balance (cache, or the chain when the cache is missing or stale) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Base58-encoded 32-byte public key */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                totalBalance: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                lockedBalance: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                availableBalance: number;
+                                formattedTotal: string;
+                                formattedAvailable: string;
+                                formattedLocked: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                tokenAccountBalance: number | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                backedBalance: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                unbackedBalance: number;
+                                formattedBacked: string;
+                                flags: string[];
+                                mint: string | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                tokenAccount: string | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                totalDeposited: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                totalWithdrawn: number;
+                                status: string;
+                                /** @description ISO 8601 time */
+                                createdAt: string | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                slot: number;
+                                /** @description ISO 8601 time */
+                                updatedAt: string;
+                                source: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_PUBKEY */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description VAULT_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -394,7 +2006,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -426,7 +2039,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 transactionId: string;
@@ -437,6 +2050,7 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
+                                /** @description u64 as an exact JSON integer literal */
                                 amount: number | null;
                                 /** @description base58 public key */
                                 vaultAddress: string;
@@ -539,7 +2153,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/vault/withdraw": {
+    "/vault/initialize": {
         parameters: {
             query?: never;
             header?: never;
@@ -548,12 +2162,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Build an unsigned withdraw transaction (creates the user's ATA when missing) */
+        /** Build an unsigned initialize_vault transaction */
         post: {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -566,8 +2181,6 @@ export interface paths {
                          * @example 7xKt9Fj2abc123...
                          */
                         userPubkey: string;
-                        /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                        amount: number | string;
                         /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
                         priorityFee?: {
                             /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
@@ -585,7 +2198,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 transactionId: string;
@@ -596,6 +2209,7 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
+                                /** @description u64 as an exact JSON integer literal */
                                 amount: number | null;
                                 /** @description base58 public key */
                                 vaultAddress: string;
@@ -627,16 +2241,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description VAULT_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, PROGRAM_PAUSED, VAULT_MINT_MISMATCH */
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_ALREADY_EXISTS, VAULT_TOKEN_ACCOUNT_EXISTS */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -663,7 +2268,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, INSUFFICIENT_AVAILABLE_BALANCE, INSUFFICIENT_TOKEN_BALANCE, TOKEN_ACCOUNT_FROZEN */
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -681,7 +2286,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -692,533 +2297,6 @@ export interface paths {
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/vault/submit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Relay a signed vault transaction under the builders' policy (or report the signature of one the wallet sent: accepted unverified, bound once the chain proves it is the request's) and follow it to a final status */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description The signed transaction, base64 (wire format) */
-                        signedTransaction?: string;
-                        /** @description Base58 transaction signature */
-                        signature?: string;
-                        /** Format: uuid */
-                        transactionId?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Success"];
-                    };
-                };
-                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_TRANSACTION, INVALID_SIGNATURE, PROGRAM_NOT_ALLOWED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INSTRUCTION_NOT_ALLOWED, AUTHORITY_NOT_AUTHORIZED */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description TRANSACTION_NOT_FOUND, VAULT_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, TRANSACTION_MISMATCH */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNSUPPORTED_MEDIA_TYPE */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED, TRANSACTION_FAILED, BLOCKHASH_EXPIRED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/transactions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Status of a request: pending → submitted → confirmed → finalized, or failed / expired */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            success: true;
-                            data: {
-                                transactionId: string;
-                                type: string;
-                                status: string;
-                                /** @description base58 public key */
-                                owner: string;
-                                amount: number | null;
-                                signature: string | null;
-                                slot: number | null;
-                                blockTime: string | null;
-                                counterparty: string | null;
-                                reason: string | null;
-                                positionId: string | null;
-                                error: {
-                                    [key: string]: unknown;
-                                } | null;
-                                /** @description ISO 8601 time */
-                                createdAt: string;
-                                /** @description ISO 8601 time */
-                                updatedAt: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description VALIDATION_FAILED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description TRANSACTION_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/vault/balance/{owner}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Vault balance (cache, or the chain when the cache is missing or stale) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    owner: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            success: true;
-                            data: {
-                                /** @description base58 public key */
-                                owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                totalBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                lockedBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                availableBalance: number;
-                                formattedTotal: string;
-                                formattedAvailable: string;
-                                formattedLocked: string;
-                                tokenAccountBalance: number | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                backedBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                unbackedBalance: number;
-                                formattedBacked: string;
-                                flags: string[];
-                                mint: string | null;
-                                /** @description base58 public key */
-                                vaultAddress: string;
-                                tokenAccount: string | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                totalDeposited: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                totalWithdrawn: number;
-                                status: string;
-                                createdAt: string | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                slot: number;
-                                /** @description ISO 8601 time */
-                                updatedAt: string;
-                                source: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description INVALID_PUBKEY */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description VAULT_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/vault/transactions/{owner}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Transaction history, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: string;
-                    offset?: string;
-                    type?: "initialize" | "deposit" | "withdrawal" | "lock" | "unlock" | "transfer_in" | "transfer_out" | "initialize_authority" | "add_authorized_program" | "remove_authorized_program" | "set_paused";
-                    status?: "pending" | "submitted" | "confirmed" | "finalized" | "failed" | "expired";
-                };
-                header?: never;
-                path: {
-                    owner: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            success: true;
-                            data: {
-                                /** @description base58 public key */
-                                owner: string;
-                                transactions: ({
-                                    transactionId: string;
-                                    type: string;
-                                    status: string;
-                                    /** @description base58 public key */
-                                    owner: string;
-                                    amount: number | null;
-                                    signature: string | null;
-                                    slot: number | null;
-                                    blockTime: string | null;
-                                    counterparty: string | null;
-                                    reason: string | null;
-                                    positionId: string | null;
-                                    error: {
-                                        [key: string]: unknown;
-                                    } | null;
-                                    /** @description ISO 8601 time */
-                                    createdAt: string;
-                                    /** @description ISO 8601 time */
-                                    updatedAt: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                total: number;
-                                limit: number;
-                                offset: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description INVALID_PUBKEY, VALIDATION_FAILED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/vault/tvl": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Total value locked */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            success: true;
-                            data: {
-                                /** @description u64 as an exact JSON integer literal */
-                                totalValueLocked: number;
-                                formattedTvl: string;
-                                activeVaults: number;
-                                recordedTotal: number | null;
-                                unbackedTotal: number | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                totalLocked: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                totalAvailable: number;
-                                formattedLocked: string;
-                                formattedAvailable: string;
-                                slot: number | null;
-                                /** @description ISO 8601 time */
-                                asOf: string;
-                                /** @enum {string} */
-                                source: "snapshot" | "chain" | "cache";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1239,7 +2317,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1277,7 +2356,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 transactionId: string;
@@ -1288,6 +2367,7 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
+                                /** @description u64 as an exact JSON integer literal */
                                 amount: number | null;
                                 /** @description base58 public key */
                                 vaultAddress: string;
@@ -1408,7 +2488,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/vault/unlock": {
+    "/vault/submit": {
         parameters: {
             query?: never;
             header?: never;
@@ -1417,12 +2497,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Build an unsigned unlock_collateral for an authorized authority */
+        /** Relay a signed vault transaction under the builders' policy (or report the signature of one the wallet sent: accepted unverified, bound once the chain proves it is the request's) and follow it to a final status */
         post: {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1430,70 +2511,55 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        authorityPubkey: string;
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        userPubkey: string;
-                        /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                        amount: number | string;
-                        positionId?: string;
-                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
-                        priorityFee?: {
-                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                            computeUnitPrice?: number | string;
-                            percentile?: number;
-                        };
+                        /** @description The signed transaction, base64 (wire format) */
+                        signedTransaction?: string;
+                        /** @description Base58 transaction signature */
+                        signature?: string;
+                        /** Format: uuid */
+                        transactionId?: string;
                     };
                 };
             };
             responses: {
                 /** @description Success */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 transactionId: string;
-                                status: string;
-                                /** @description base64 wire transaction, unsigned */
-                                unsignedTransaction: string;
-                                message: string;
                                 type: string;
+                                status: string;
                                 /** @description base58 public key */
                                 owner: string;
+                                /** @description u64 as an exact JSON integer literal */
                                 amount: number | null;
-                                /** @description base58 public key */
-                                vaultAddress: string;
-                                /** @description base58 public key */
-                                feePayer: string;
-                                recentBlockhash: string;
+                                signature: string | null;
                                 /** @description u64 as an exact JSON integer literal */
-                                lastValidBlockHeight: number;
-                                computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                estimatedFeeLamports: number;
-                                messageHash: string;
-                                instructions: string[];
-                                positionId?: string | null;
+                                slot: number | null;
+                                /** @description ISO 8601 time */
+                                blockTime: string | null;
+                                counterparty: string | null;
+                                reason: string | null;
+                                positionId: string | null;
+                                error: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description ISO 8601 time */
+                                createdAt: string;
+                                /** @description ISO 8601 time */
+                                updatedAt: string;
                             } & {
                                 [key: string]: unknown;
                             };
                         };
                     };
                 };
-                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
+                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_TRANSACTION, INVALID_SIGNATURE, PROGRAM_NOT_ALLOWED */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1502,16 +2568,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description FORBIDDEN, AUTHORITY_NOT_AUTHORIZED */
+                /** @description INSTRUCTION_NOT_ALLOWED, AUTHORITY_NOT_AUTHORIZED */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1520,7 +2577,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description VAULT_NOT_FOUND */
+                /** @description TRANSACTION_NOT_FOUND, VAULT_NOT_FOUND */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1529,7 +2586,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, PROGRAM_PAUSED */
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, TRANSACTION_MISMATCH */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1556,7 +2613,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, INSUFFICIENT_LOCKED_BALANCE */
+                /** @description IDEMPOTENCY_KEY_REUSED, TRANSACTION_FAILED, BLOCKHASH_EXPIRED */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1591,6 +2648,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/vault/transactions/{owner}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transaction history, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size */
+                    limit?: string;
+                    /** @description rows to skip */
+                    offset?: string;
+                    type?: "initialize" | "deposit" | "withdrawal" | "lock" | "unlock" | "transfer_in" | "transfer_out" | "initialize_authority" | "add_authorized_program" | "remove_authorized_program" | "set_paused";
+                    status?: "pending" | "submitted" | "confirmed" | "finalized" | "failed" | "expired";
+                };
+                header?: never;
+                path: {
+                    /** @description Base58-encoded 32-byte public key */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description base58 public key */
+                                owner: string;
+                                transactions: ({
+                                    transactionId: string;
+                                    type: string;
+                                    status: string;
+                                    /** @description base58 public key */
+                                    owner: string;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    amount: number | null;
+                                    signature: string | null;
+                                    /** @description u64 as an exact JSON integer literal */
+                                    slot: number | null;
+                                    /** @description ISO 8601 time */
+                                    blockTime: string | null;
+                                    counterparty: string | null;
+                                    reason: string | null;
+                                    positionId: string | null;
+                                    error: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    /** @description ISO 8601 time */
+                                    createdAt: string;
+                                    /** @description ISO 8601 time */
+                                    updatedAt: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                total: number;
+                                limit: number;
+                                offset: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_PUBKEY, VALIDATION_FAILED */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/vault/transfer": {
         parameters: {
             query?: never;
@@ -1605,7 +2773,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1649,7 +2818,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 transactionId: string;
@@ -1660,6 +2829,7 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
+                                /** @description u64 as an exact JSON integer literal */
                                 amount: number | null;
                                 /** @description base58 public key */
                                 vaultAddress: string;
@@ -1780,7 +2950,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/authority/initialize": {
+    "/vault/tvl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Total value locked */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description u64 as an exact JSON integer literal */
+                                totalValueLocked: number;
+                                formattedTvl: string;
+                                activeVaults: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                recordedTotal: number | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                unbackedTotal: number | null;
+                                /** @description u64 as an exact JSON integer literal */
+                                totalLocked: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                totalAvailable: number;
+                                formattedLocked: string;
+                                formattedAvailable: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                slot: number | null;
+                                /** @description ISO 8601 time */
+                                asOf: string;
+                                /** @enum {string} */
+                                source: "snapshot" | "chain" | "cache";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vault/unlock": {
         parameters: {
             query?: never;
             header?: never;
@@ -1789,12 +3040,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Build an unsigned initialize_vault_authority */
+        /** Build an unsigned unlock_collateral for an authorized authority */
         post: {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1806,7 +3058,15 @@ export interface paths {
                          * @description Base58-encoded 32-byte public key
                          * @example 7xKt9Fj2abc123...
                          */
-                        adminPubkey: string;
+                        authorityPubkey: string;
+                        /**
+                         * @description Base58-encoded 32-byte public key
+                         * @example 7xKt9Fj2abc123...
+                         */
+                        userPubkey: string;
+                        /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                        amount: number | string;
+                        positionId?: string;
                         /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
                         priorityFee?: {
                             /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
@@ -1823,7 +3083,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Success"];
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
                     };
                 };
                 /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
@@ -1844,7 +3136,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description FORBIDDEN */
+                /** @description FORBIDDEN, AUTHORITY_NOT_AUTHORIZED */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1853,7 +3145,16 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, VAULT_AUTHORITY_EXISTS */
+                /** @description VAULT_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, PROGRAM_PAUSED */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1880,7 +3181,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, INSUFFICIENT_LOCKED_BALANCE */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1915,7 +3216,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/authority/programs/add": {
+    "/vault/withdraw": {
         parameters: {
             query?: never;
             header?: never;
@@ -1924,12 +3225,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Build an unsigned add_authorized_program */
+        /** Build an unsigned withdraw transaction (creates the user's ATA when missing) */
         post: {
             parameters: {
                 query?: never;
                 header?: {
-                    "Idempotency-Key"?: string;
+                    /** @description Runs the request at most once per key (1-128 printable ASCII), kept 24 hours */
+                    "idempotency-key"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1941,12 +3243,9 @@ export interface paths {
                          * @description Base58-encoded 32-byte public key
                          * @example 7xKt9Fj2abc123...
                          */
-                        adminPubkey: string;
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        programId: string;
+                        userPubkey: string;
+                        /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
+                        amount: number | string;
                         /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
                         priorityFee?: {
                             /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
@@ -1963,7 +3262,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Success"];
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                transactionId: string;
+                                status: string;
+                                /** @description base64 wire transaction, unsigned */
+                                unsignedTransaction: string;
+                                message: string;
+                                type: string;
+                                /** @description base58 public key */
+                                owner: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                amount: number | null;
+                                /** @description base58 public key */
+                                vaultAddress: string;
+                                /** @description base58 public key */
+                                feePayer: string;
+                                recentBlockhash: string;
+                                /** @description u64 as an exact JSON integer literal */
+                                lastValidBlockHeight: number;
+                                computeUnitLimit: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                computeUnitPrice: number;
+                                /** @description u64 as an exact JSON integer literal */
+                                estimatedFeeLamports: number;
+                                messageHash: string;
+                                instructions: string[];
+                                positionId?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
                     };
                 };
                 /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
@@ -1975,8 +3306,8 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UNAUTHORIZED */
-                401: {
+                /** @description VAULT_NOT_FOUND */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1984,16 +3315,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
+                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING, PROGRAM_PAUSED, VAULT_MINT_MISMATCH */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2020,283 +3342,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, AUTHORIZED_LIST_FULL */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/authority/programs/remove": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Build an unsigned remove_authorized_program */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        adminPubkey: string;
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        programId: string;
-                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
-                        priorityFee?: {
-                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                            computeUnitPrice?: number | string;
-                            percentile?: number;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Success"];
-                    };
-                };
-                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNSUPPORTED_MEDIA_TYPE */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description INTERNAL_ERROR, CONFIG_INVALID */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Build an unsigned set_paused */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description Base58-encoded 32-byte public key
-                         * @example 7xKt9Fj2abc123...
-                         */
-                        adminPubkey: string;
-                        paused: boolean;
-                        /** @description Override the compute-unit price (micro-lamports per CU) or the percentile of recent fees */
-                        priorityFee?: {
-                            /** @description Amount in base units (1 USDT = 1000000): a JSON integer up to 2^53-1, or a decimal string up to 2^64-1 */
-                            computeUnitPrice?: number | string;
-                            percentile?: number;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Success"];
-                    };
-                };
-                /** @description INVALID_JSON, VALIDATION_FAILED, IDEMPOTENCY_KEY_INVALID, INVALID_PUBKEY, INVALID_AMOUNT */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_PROGRESS, VAULT_AUTHORITY_MISSING */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description UNSUPPORTED_MEDIA_TYPE */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
+                /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED, INSUFFICIENT_AVAILABLE_BALANCE, INSUFFICIENT_TOKEN_BALANCE, TOKEN_ACCOUNT_FROZEN */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2356,7 +3402,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Success"];
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                /** @description Signatures taken from the payload for ingestion */
+                                accepted: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
                     };
                 };
                 /** @description INVALID_JSON, VALIDATION_FAILED */
@@ -2424,21 +3479,17 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: never;
-                path: {
-                    owner: string;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Success */
+                /** @description Switching Protocols: the socket is open (events are described as WsEvent_<event>) */
                 101: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": components["schemas"]["Success"];
-                    };
+                    content?: never;
                 };
                 /** @description UPGRADE_REQUIRED */
                 426: {
@@ -2499,6 +3550,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Base58-encoded 32-byte public key */
                     owner: string;
                 };
                 cookie?: never;
@@ -2512,7 +3564,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
+                            /** @enum {boolean} */
                             success: true;
                             data: {
                                 /** @description base58 public key */
@@ -2576,10 +3628,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OpenAPI 3.1, not the envelope */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            openapi: "3.1.0";
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description INTERNAL_ERROR, CONFIG_INVALID */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description UPSTREAM_UNAVAILABLE */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Error: {
+            /** @enum {boolean} */
+            success: false;
+            error: {
+                /** @enum {string} */
+                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "INVALID_PUBKEY" | "INVALID_AMOUNT" | "INVALID_TRANSACTION" | "INVALID_SIGNATURE" | "PROGRAM_NOT_ALLOWED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "VAULT_ALREADY_EXISTS" | "VAULT_TOKEN_ACCOUNT_EXISTS" | "VAULT_MINT_MISMATCH" | "VAULT_AUTHORITY_MISSING" | "VAULT_AUTHORITY_EXISTS" | "PROGRAM_PAUSED" | "TRANSACTION_MISMATCH" | "INSUFFICIENT_AVAILABLE_BALANCE" | "INSUFFICIENT_LOCKED_BALANCE" | "INSUFFICIENT_TOTAL_BALANCE" | "INSUFFICIENT_TOKEN_BALANCE" | "TOKEN_ACCOUNT_NOT_FOUND" | "TOKEN_ACCOUNT_FROZEN" | "INSUFFICIENT_SOL" | "AUTHORIZED_LIST_FULL" | "TRANSACTION_FAILED" | "BLOCKHASH_EXPIRED" | "AUTHORITY_NOT_AUTHORIZED" | "INSTRUCTION_NOT_ALLOWED" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UPGRADE_REQUIRED" | "VAULT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "INVALID_TIMESTAMP" | "INVALID_TIME_RANGE" | "INVALID_BUCKET" | "INVALID_ALERT_ID" | "ALERT_NOT_FOUND" | "ALERT_ALREADY_RESOLVED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "UPSTREAM_UNAVAILABLE" | "CONFIG_INVALID" | "INTERNAL_ERROR";
+                message: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
         WsEvent_balance_update: {
             /** @description base58 public key */
             owner: string;
@@ -2730,21 +3853,6 @@ export interface components {
             owner: string;
             count?: number;
             details: unknown;
-        };
-        Success: {
-            /** @constant */
-            success: true;
-            data: unknown;
-        };
-        Error: {
-            /** @constant */
-            success: false;
-            error: {
-                /** @enum {unknown} */
-                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "INVALID_PUBKEY" | "INVALID_AMOUNT" | "INVALID_TRANSACTION" | "INVALID_SIGNATURE" | "PROGRAM_NOT_ALLOWED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "VAULT_ALREADY_EXISTS" | "VAULT_TOKEN_ACCOUNT_EXISTS" | "VAULT_MINT_MISMATCH" | "VAULT_AUTHORITY_MISSING" | "VAULT_AUTHORITY_EXISTS" | "PROGRAM_PAUSED" | "TRANSACTION_MISMATCH" | "INSUFFICIENT_AVAILABLE_BALANCE" | "INSUFFICIENT_LOCKED_BALANCE" | "INSUFFICIENT_TOTAL_BALANCE" | "INSUFFICIENT_TOKEN_BALANCE" | "TOKEN_ACCOUNT_NOT_FOUND" | "TOKEN_ACCOUNT_FROZEN" | "INSUFFICIENT_SOL" | "AUTHORIZED_LIST_FULL" | "TRANSACTION_FAILED" | "BLOCKHASH_EXPIRED" | "AUTHORITY_NOT_AUTHORIZED" | "INSTRUCTION_NOT_ALLOWED" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UPGRADE_REQUIRED" | "VAULT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "INVALID_TIMESTAMP" | "INVALID_TIME_RANGE" | "INVALID_BUCKET" | "INVALID_ALERT_ID" | "ALERT_NOT_FOUND" | "ALERT_ALREADY_RESOLVED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "UPSTREAM_UNAVAILABLE" | "CONFIG_INVALID" | "INTERNAL_ERROR";
-                message: string;
-                details?: Record<string, never>;
-            };
         };
     };
     responses: never;

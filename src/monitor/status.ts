@@ -1,5 +1,4 @@
 import { inArray, sql } from "drizzle-orm";
-import pkg from "../../package.json" with { type: "json" };
 import { cursors } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { chainStream } from "../ingest/chain-stream.ts";
@@ -9,6 +8,7 @@ import { latestSafetyCheck, type SafetyFigures } from "../jobs/program-safety.ts
 import { readState } from "../jobs/reconcile-cursor.ts";
 import { latestRuns } from "../jobs/runs.ts";
 import { type SchedulerStatus, schedulerStub } from "../jobs/scheduler.ts";
+import { VERSION } from "../lib/version.ts";
 import { unresolvedCounts } from "./alerts.ts";
 
 const CHECK_TIMEOUT_MS = 3_000;
@@ -76,7 +76,7 @@ export async function systemStatus(env: Bindings, services: Services) {
     (alerts?.bySeverity.critical ?? 0) > 0;
   return {
     status: degraded ? "degraded" : "healthy",
-    version: pkg.version,
+    version: VERSION,
     time: new Date().toISOString(),
     database: { healthy: database === true },
     rpc: { healthy: slot !== null, slot },

@@ -1,11 +1,12 @@
-import { Hono } from "hono";
-import type { AppEnv, Bindings } from "../../env.ts";
+import type { Bindings } from "../../env.ts";
 import { INGESTED, kickIngestor } from "../../ingest/ingestor.ts";
 import { ingestSignatures } from "../../ingest/pipeline.ts";
 import { backgroundServices } from "../../realtime/services.ts";
 import { matchApiKey } from "../auth.ts";
 import { ok } from "../envelope.ts";
 import { AppError } from "../errors.ts";
+import { defineOperation } from "../operation.ts";
+import { webhookData } from "../responses.ts";
 
 /** Helius batches up to 100 transactions; raw ones are large, so this route has its own limit. */
 const MAX_WEBHOOK_BYTES = 4 * 1024 * 1024;
@@ -16,18 +17,25 @@ const SIGNATURE = /^[1-9A-HJ-NP-Za-km-z]{64,88}$/;
  * acknowledges at once, and ingests the delivered signatures in the background through the same pipeline as the
  * poll (the transactions are re-read from the RPC, so the payload is only a hint and a duplicate is harmless).
  */
-export const webhookRoutes = new Hono<AppEnv>();
-
-webhookRoutes.post("/webhooks/helius", async (c) => {
-  const { config } = c.get("services");
-  const presented = c.req.header("authorization") ?? "";
-  const secret = config.heliusWebhookSecret;
-  const match = secret ? await matchApiKey([{ name: "helius", scope: "service", key: secret }], presented) : null;
-  if (!match) throw new AppError("UNAUTHORIZED", "Missing or wrong webhook Authorization header");
-  const body = await readBody(c.req.raw);
-  const signatures = extractSignatures(body);
-  if (signatures.length > 0) c.executionCtx.waitUntil(ingestInBackground(c.env, signatures));
-  return ok(c, { accepted: signatures.length });
+export default defineOperation({
+  method: "post",
+  path: "/webhooks/helius",
+  summary:
+    "Helius webhook (raw or enhanced, batched arrays); `Authorization` must equal HELIUS_WEBHOOK_SECRET. Feeds the ingestion pipeline",
+  tag: "ingest",
+  success: { status: 200, data: webhookData },
+  errors: ["UNAUTHORIZED", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "VALIDATION_FAILED"],
+  handler: async (c) => {
+    const { config } = c.get("services");
+    const presented = c.req.header("authorization") ?? "";
+    const secret = config.heliusWebhookSecret;
+    const match = secret ? await matchApiKey([{ name: "helius", scope: "service", key: secret }], presented) : null;
+    if (!match) throw new AppError("UNAUTHORIZED", "Missing or wrong webhook Authorization header");
+    const body = await readBody(c.req.raw);
+    const signatures = extractSignatures(body);
+    if (signatures.length > 0) c.executionCtx.waitUntil(ingestInBackground(c.env, signatures));
+    return ok(c, { accepted: signatures.length });
+  },
 });
 
 async function readBody(request: Request): Promise<unknown> {

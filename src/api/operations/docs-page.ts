@@ -1,7 +1,4 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../../env.ts";
-import { eventsJsonSchema } from "../../realtime/events.ts";
-import { openApiDocument } from "../openapi.ts";
+import { defineOperation } from "../operation.ts";
 
 /** A self-contained API reference page: it renders /openapi.json with a few lines of inline script (no CDN). */
 const DOCS_HTML = `<!doctype html>
@@ -31,8 +28,12 @@ fetch("/openapi.json").then(r=>r.json()).then(doc=>{
 }).catch(e=>{document.getElementById("routes").textContent="Could not load /openapi.json: "+e});
 </script></body></html>`;
 
-/** GET /openapi.json and GET /docs. */
-export const docs = new Hono<AppEnv>()
-  .get("/openapi.json", (c) => c.json(openApiDocument()))
-  .get("/events/schema.json", (c) => c.json(eventsJsonSchema()))
-  .get("/docs", (c) => c.html(DOCS_HTML));
+export default defineOperation({
+  method: "get",
+  path: "/docs",
+  summary: "Human-readable API reference (HTML)",
+  tag: "system",
+  success: { status: 200, contentType: "text/html", description: "The reference page; it renders /openapi.json" },
+  errors: [],
+  handler: (c) => c.html(DOCS_HTML),
+});

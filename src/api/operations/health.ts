@@ -1,10 +1,9 @@
 import { sql } from "drizzle-orm";
-import { Hono } from "hono";
-import pkg from "../../../package.json" with { type: "json" };
-import type { AppEnv, Services } from "../../env.ts";
+import type { Services } from "../../env.ts";
+import { VERSION } from "../../lib/version.ts";
 import { ok } from "../envelope.ts";
-
-export const VERSION: string = pkg.version;
+import { defineOperation } from "../operation.ts";
+import { healthData } from "../responses.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -40,14 +39,25 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export const health = new Hono<AppEnv>().get("/health", async (c) => {
-  const services = c.get("services");
-  const [database, solanaRpc] = await Promise.all([databaseHealthy(services), rpcHealthy(services)]);
-  const healthy = database && solanaRpc;
-  // Same envelope either way: load balancers read the status code, people read the body.
-  return ok(
-    c,
-    { status: healthy ? "healthy" : "unhealthy", database, solanaRpc, version: VERSION },
-    healthy ? 200 : 503,
-  );
+export default defineOperation({
+  method: "get",
+  path: "/health",
+  summary: "Database and RPC health",
+  tag: "system",
+  success: [
+    { status: 200, data: healthData, description: "Healthy" },
+    { status: 503, data: healthData, description: "Unhealthy: the database or the RPC check failed (same envelope)" },
+  ],
+  errors: [],
+  handler: async (c) => {
+    const services = c.get("services");
+    const [database, solanaRpc] = await Promise.all([databaseHealthy(services), rpcHealthy(services)]);
+    const healthy = database && solanaRpc;
+    // Same envelope either way: load balancers read the status code, people read the body.
+    return ok(
+      c,
+      { status: healthy ? "healthy" : "unhealthy", database, solanaRpc, version: VERSION },
+      healthy ? 200 : 503,
+    );
+  },
 });
