@@ -10,19 +10,15 @@ import { ingestFromCursor } from "./pipeline.ts";
 
 /**
  * The singleton that drives ingestion: its alarm runs a pass (new transactions, then finalization) and re-arms
- * itself every `INGEST_INTERVAL_MS`. The cron re-arms it (`/kick`) in case it ever stops, and runs a pass itself,
+ * itself every `INGEST_INTERVAL_MS`. The cron re-arms it (`kick`) in case it ever stops, and runs a pass itself,
  * so no single trigger is load-bearing; concurrent passes are safe (see store.ts).
  */
 export class Ingestor extends DurableObject<Bindings> {
-  /** Internal API, reached only through the Worker's own stub. */
-  override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    if (request.method === "POST" && url.pathname === "/kick") {
-      const current = await this.ctx.storage.getAlarm();
-      if (current === null) await this.ctx.storage.setAlarm(Date.now());
-      return Response.json({ armed: true, next: current ?? Date.now() });
-    }
-    return new Response("not found", { status: 404 });
+  /** RPC: arms the alarm loop when it is not armed; says when the next pass runs. */
+  async kick(): Promise<{ next: number }> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null) await this.ctx.storage.setAlarm(Date.now());
+    return { next: current ?? Date.now() };
   }
 
   /** When this instance last wrote a pass to `job_runs` (idle passes are recorded once a minute, not each second). */
@@ -82,7 +78,5 @@ export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {
 
 /** Arms the Ingestor's alarm loop if it is not running. */
 export async function kickIngestor(env: Bindings): Promise<void> {
-  const res = await ingestor(env).fetch("https://ingestor/kick", { method: "POST" });
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`ingestor refused kick: ${res.status}`);
+  await ingestor(env).kick();
 }

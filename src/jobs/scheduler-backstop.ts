@@ -26,12 +26,7 @@ export const schedulerBackstopJob: Job = {
 
 async function ensureScheduler(env: Bindings, services: Services): Promise<SchedulerStatus | null> {
   try {
-    const res = await schedulerStub(env).fetch("https://scheduler/ensure", { method: "POST" });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`scheduler answered ${res.status}`);
-    }
-    return (await res.json()) as SchedulerStatus;
+    return await schedulerStub(env).ensure();
   } catch (err) {
     services.log.error("scheduler unreachable", { error: err });
     return null;

@@ -20,15 +20,10 @@ const LAST_RUN_KEY = "lastRunAt";
  * the alarm has stopped (see scheduler-backstop.ts).
  */
 export class Scheduler extends DurableObject<Bindings> {
-  /** Internal API, reached only through the Worker's own stub: POST /ensure arms the alarm, GET /status reads. */
-  override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    if (request.method === "POST" && url.pathname === "/ensure") {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.intervalMs());
-      return Response.json(await this.status());
-    }
-    if (request.method === "GET" && url.pathname === "/status") return Response.json(await this.status());
-    return new Response("not found", { status: 404 });
+  /** RPC: arms the alarm when it is not armed, and reports. */
+  async ensure(): Promise<SchedulerStatus> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.intervalMs());
+    return this.status();
   }
 
   /** Re-arms first, so a job that throws or hangs cannot stop the clock; alarms are at-least-once anyway. */
@@ -44,7 +39,8 @@ export class Scheduler extends DurableObject<Bindings> {
     return loadConfig(this.env).balanceCheckIntervalSec * 1000;
   }
 
-  private async status(): Promise<SchedulerStatus> {
+  /** RPC: the alarm, the interval and the last run. */
+  async status(): Promise<SchedulerStatus> {
     return {
       intervalSec: this.intervalMs() / 1000,
       alarmAt: await this.ctx.storage.getAlarm(),

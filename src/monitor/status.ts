@@ -120,9 +120,7 @@ function programSafetyView(s: SafetyFigures | null) {
 }
 
 async function schedulerStatus(env: Bindings): Promise<SchedulerStatus> {
-  const res = await schedulerStub(env).fetch("https://scheduler/status");
-  if (!res.ok) throw new Error(`scheduler answered ${res.status}`);
-  return (await res.json()) as SchedulerStatus;
+  return schedulerStub(env).status();
 }
 
 export async function ingestionCursor(services: Services) {

@@ -33,19 +33,21 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** Internal API, reached only through the Worker's own stub (never routed from the internet). */
+  /**
+   * The WebSocket upgrade, the one thing fetch does (an upgrade is a request): the Worker forwards the client's
+   * upgrade with the socket's terms in the query (ConnectTerms, built by `connectUrl`).
+   */
   override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    if (request.method === "POST" && url.pathname === "/track") {
-      const entry = (await request.json()) as TrackedRequest;
-      await this.ctx.storage.put(trackKey(entry.transactionId), entry);
-      await this.scheduleAlarm(Date.now() + REBROADCAST_INTERVAL_MS);
-      return new Response(null, { status: 204 });
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
     }
-    if (url.pathname === "/connect" && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return this.acceptSocket(request, url);
-    }
-    return new Response("not found", { status: 404 });
+    return this.acceptSocket(readConnectTerms(new URL(request.url)));
+  }
+
+  /** RPC: follows a relayed request on the alarm until it lands or expires. */
+  async track(entry: TrackedRequest): Promise<void> {
+    await this.ctx.storage.put(trackKey(entry.transactionId), entry);
+    await this.scheduleAlarm(Date.now() + REBROADCAST_INTERVAL_MS);
   }
 
   /**
@@ -128,8 +130,8 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     return "signature does not verify against the owner's key and the nonce's message";
   }
 
-  private async acceptSocket(request: Request, url: URL): Promise<Response> {
-    const owner = request.headers.get("x-owner") ?? "";
+  private async acceptSocket(terms: ConnectTerms): Promise<Response> {
+    const { owner, nonce, signature } = terms;
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const refuse = (code: number, reason: string) => {
       server.accept();
@@ -137,8 +139,6 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
       return new Response(null, { status: 101, webSocket: client });
     };
     if (!parsePubkey(owner)) return refuse(CLOSE_INVALID_OWNER, "invalid owner: expected a base58 32-byte public key");
-    const nonce = url.searchParams.get("nonce");
-    const signature = url.searchParams.get("signature");
     const authenticated = nonce !== null || signature !== null;
     let lease: SocketAttachment["lease"];
     if (authenticated) {
@@ -146,7 +146,7 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
         nonce && signature ? this.verifySignIn(owner, nonce, signature) : "sign-in needs both nonce and signature";
       if (failure) return refuse(CLOSE_AUTH_FAILED, failure);
     } else {
-      const perOwner = capParam(url, "anonPerOwner");
+      const perOwner = terms.anonPerOwner;
       const anonymous = this.ctx
         .getWebSockets()
         .filter((ws) => ws.readyState === WebSocket.OPEN && !attachmentOf(ws)?.authenticated).length;
@@ -156,8 +156,8 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
           "too many anonymous sockets for this owner; sign in (GET /ws/:owner/nonce) to connect",
         );
       }
-      const clientKey = url.searchParams.get("client");
-      const perClient = capParam(url, "anonPerClient");
+      const clientKey = terms.client;
+      const perClient = terms.anonPerClient;
       if (clientKey && perClient > 0) {
         const id = crypto.randomUUID();
         const limiter = rateLimiter(this.env, `ws-sockets:${clientKey}`);
@@ -173,10 +173,9 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
         lease = { client: clientKey, id };
       }
     }
-    const sinceParam = url.searchParams.get("since");
-    const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
+    const since = terms.since;
     // First connection of this owner: ingestion did not publish here before, so older seqs cannot be replayed.
-    if (request.headers.get("x-log-gap") === "1") await markGap(this.ctx.storage);
+    if (terms.logGap) await markGap(this.ctx.storage);
     this.ctx.acceptWebSocket(server, [owner]);
     this.reportSockets(owner);
     server.serializeAttachment({
@@ -303,9 +302,47 @@ const MAX_NONCES = 16;
 /** How long a client's lease on one anonymous socket counts if its release never arrives. */
 const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
 
-function capParam(url: URL, name: string): number {
-  const value = Number(url.searchParams.get(name) ?? "0");
-  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+/** What the Worker decided about a socket before handing its upgrade to the owner's hub. */
+export interface ConnectTerms {
+  owner: string;
+  /** The client's last seen seq: events after it are replayed (or `resync` is sent). */
+  since: number | null;
+  nonce: string | null;
+  signature: string | null;
+  /** Caps on anonymous sockets (0 = off), from the Worker's configuration; the hub sees its sockets and enforces. */
+  anonPerOwner: number;
+  client: string | null;
+  anonPerClient: number;
+  /** Ingestion did not publish to this owner until now: a `since` from before must get `resync`. */
+  logGap: boolean;
+}
+
+/** The upgrade URL that carries the terms to the hub (the upgrade itself must be a fetch). */
+export function connectUrl(terms: ConnectTerms): string {
+  const url = new URL("https://owner-hub/connect");
+  for (const [key, value] of Object.entries(terms)) {
+    if (value !== null) url.searchParams.set(key, String(value));
+  }
+  return url.toString();
+}
+
+function readConnectTerms(url: URL): ConnectTerms {
+  const q = url.searchParams;
+  const cap = (name: string) => {
+    const value = Number(q.get(name) ?? "0");
+    return Number.isSafeInteger(value) && value > 0 ? value : 0;
+  };
+  const since = q.get("since");
+  return {
+    owner: q.get("owner") ?? "",
+    since: since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null,
+    nonce: q.get("nonce"),
+    signature: q.get("signature"),
+    anonPerOwner: cap("anonPerOwner"),
+    client: q.get("client"),
+    anonPerClient: cap("anonPerClient"),
+    logGap: q.get("logGap") === "true",
+  };
 }
 
 function attachmentOf(ws: WebSocket): SocketAttachment | null {

@@ -10,6 +10,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { transactions } from "../db/schema.ts";
 import type { Bindings, Services } from "../env.ts";
 import { ownerHub } from "../realtime/owner-hub.ts";
+import type { TrackedRequest } from "../realtime/relay-tracker.ts";
 import { simulationFailure } from "./fees.ts";
 import { pickRequest } from "./intent.ts";
 import { requestView } from "./lifecycle.ts";
@@ -202,24 +203,14 @@ function belongsElsewhere(id: string): AppError {
 }
 
 /**
- * Hands a request to the owner's hub, which follows it on its alarm. The body is always read: an unread response
- * keeps the subrequest open and pins the hub awake. A refusal or an unreachable hub is not the client's error (the
- * transaction is already sent, GET /transactions/:id reads through to the chain and ingestion binds it), so it only
- * reports false.
+ * Hands a request to the owner's hub (RPC), which follows it on its alarm. An unreachable hub is not the client's
+ * error (the transaction is already sent, GET /transactions/:id reads through to the chain and ingestion binds it),
+ * so it only reports false.
  */
-async function trackInHub(
-  services: Services,
-  env: Bindings,
-  owner: string,
-  entry: Record<string, unknown>,
-): Promise<boolean> {
+async function trackInHub(services: Services, env: Bindings, owner: string, entry: TrackedRequest): Promise<boolean> {
   try {
-    const res = await ownerHub(env, owner).fetch("https://owner-hub/track", {
-      method: "POST",
-      body: JSON.stringify(entry),
-    });
-    await res.body?.cancel();
-    return res.ok;
+    await ownerHub(env, owner).track(entry);
+    return true;
   } catch (err) {
     services.log.warn("owner hub unreachable; the request is followed by status reads and ingestion", { error: err });
     return false;

@@ -42,10 +42,7 @@ describe("job dispatch and the Scheduler", () => {
 
   it("runs the interval jobs on the Scheduler's alarm and re-arms it", { timeout: 60_000 }, async () => {
     const stub = schedulerStub(env as Bindings);
-    const ensured = (await (await stub.fetch("https://scheduler/ensure", { method: "POST" })).json()) as {
-      alarmAt: number | null;
-      intervalSec: number;
-    };
+    const ensured = await stub.ensure();
     expect(ensured.intervalSec).toBe(30);
     expect(ensured.alarmAt).not.toBeNull();
     const since = new Date();
@@ -53,10 +50,7 @@ describe("job dispatch and the Scheduler", () => {
     const runs = await runsSince(since, "scheduler");
     expect(runs.map((r) => r.job).sort()).toEqual(["balance-snapshots", "low-balance"]);
     expect(runs.every((r) => r.outcome === "ok")).toBe(true);
-    const status = (await (await stub.fetch("https://scheduler/status")).json()) as {
-      alarmAt: number;
-      lastRunAt: number;
-    };
+    const status = await stub.status();
     expect(status.alarmAt).toBeGreaterThan(Date.now());
     expect(status.lastRunAt).toBeGreaterThanOrEqual(since.getTime());
   });

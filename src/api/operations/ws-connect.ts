@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { socketSubscribers } from "../../db/schema.ts";
 import type { Services } from "../../env.ts";
 import { parsePubkey } from "../../lib/pubkey.ts";
-import { ownerHub } from "../../realtime/owner-hub.ts";
+import { type ConnectTerms, connectUrl, ownerHub } from "../../realtime/owner-hub.ts";
 import { CLOSE_INVALID_OWNER } from "../../realtime/sockets.ts";
 import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
@@ -42,27 +42,24 @@ export default defineOperation({
     const { config } = services;
     const firstConnection = await subscribe(services, owner);
     const query = new URL(c.req.url).searchParams;
-    const target = new URL("https://owner-hub/connect");
-    for (const name of ["since", "nonce", "signature"]) {
-      const value = query.get(name);
-      if (value !== null) target.searchParams.set(name, value.slice(0, 256));
-    }
+    const param = (name: string) => query.get(name)?.slice(0, 256) ?? null;
+    const since = param("since");
     // The Worker's configuration decides the caps; the hub, which sees its own sockets, enforces them.
     const client = clientId(c);
-    target.searchParams.set("anonPerOwner", String(config.wsMaxAnonymousPerOwner));
     // Without a trusted client address every client would share one cap: the per-client cap is then off.
-    if (client !== UNIDENTIFIED_CLIENT && config.wsMaxAnonymousPerClient > 0) {
-      target.searchParams.set("client", client);
-      target.searchParams.set("anonPerClient", String(config.wsMaxAnonymousPerClient));
-    }
-    return ownerHub(c.env, owner).fetch(target.toString(), {
-      headers: {
-        upgrade: "websocket",
-        "x-owner": owner,
-        // Events before this point were not published to the hub: a `since` from before it must get `resync`.
-        ...(firstConnection ? { "x-log-gap": "1" } : {}),
-      },
-    });
+    const perClient = client !== UNIDENTIFIED_CLIENT && config.wsMaxAnonymousPerClient > 0;
+    const terms: ConnectTerms = {
+      owner,
+      since: since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null,
+      nonce: param("nonce"),
+      signature: param("signature"),
+      anonPerOwner: config.wsMaxAnonymousPerOwner,
+      client: perClient ? client : null,
+      anonPerClient: perClient ? config.wsMaxAnonymousPerClient : 0,
+      // Events before this point were not published to the hub: a `since` from before it must get `resync`.
+      logGap: firstConnection,
+    };
+    return ownerHub(c.env, owner).fetch(connectUrl(terms), { headers: { upgrade: "websocket" } });
   },
 });
 
