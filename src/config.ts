@@ -1,9 +1,18 @@
 import type { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
-import type { BudgetRule } from "./chain/budget-gate.ts";
+import { type AlertTarget, parseAlertTargets } from "./lib/alert-targets.ts";
 import type { LogLevel } from "./lib/log.ts";
 import { parsePubkey } from "./lib/pubkey.ts";
-import { type AlertTarget, parseAlertTargets } from "./monitor/delivery/targets.ts";
+
+/** A provider's per-second budget as configured; 0 leaves a dimension unmetered. */
+export interface BudgetRule {
+  requestsPerSecond: number;
+  itemsPerSecond: number;
+  sendPerSecond: number;
+  gpaPerSecond: number;
+  /** Percent of each dimension that ingestion and background work leave for user builds and relays. */
+  reservePercent: number;
+}
 
 /** The Worker's configuration, parsed once from vars and secrets. */
 export interface Config {

@@ -8,10 +8,10 @@ export { RpcBudget } from "./chain/rpc-budget.ts";
 export { ChainStream } from "./ingest/chain-stream.ts";
 export { Ingestor } from "./ingest/ingestor.ts";
 export { Scheduler } from "./jobs/scheduler.ts";
-export { Metrics } from "./monitor/metrics/store.ts";
+export { Metrics } from "./platform/metrics/store.ts";
+export { RateLimiter } from "./platform/rate-limiter.ts";
 export { VaultOwnerHub } from "./realtime/owner-hub.ts";
 export { PublishFanout } from "./realtime/publish-fanout.ts";
-export { RateLimiter } from "./realtime/rate-limiter.ts";
 
 export default {
   fetch: app.fetch,

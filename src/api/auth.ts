@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { ApiKey, ApiScope } from "../config.ts";
-import type { AppEnv } from "../env.ts";
-import { AppError } from "./errors.ts";
+import { AppError } from "../lib/errors.ts";
+import type { AppEnv } from "./app-env.ts";
 
 const encoder = new TextEncoder();
 

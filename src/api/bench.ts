@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { rpcBudget } from "../chain/rpc-budget.ts";
-import type { AppEnv } from "../env.ts";
 import { chainStream } from "../ingest/chain-stream.ts";
 import { ingestFromCursor } from "../ingest/pipeline.ts";
 import { INTERVAL_JOBS } from "../jobs/interval-jobs.ts";
 import { reconciliationJob } from "../jobs/reconciliation.ts";
 import { runJobs } from "../jobs/run-jobs.ts";
 import { tvlJob } from "../jobs/tvl.ts";
+import type { AppEnv } from "./app-env.ts";
 import { ok } from "./envelope.ts";
 
 /**

@@ -1,7 +1,8 @@
 import type { PublicKey } from "@solana/web3.js";
 import type { Context } from "hono";
 import { z } from "zod";
-import type { AppEnv, Services } from "../env.ts";
+import type { ErrorCode } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { assembleTransaction, type Prefetched, prefetchAssembly } from "../vault/assemble.ts";
 import type { PriorityFeeOptions } from "../vault/fees.ts";
 import { type BuildAudit, recordBuiltRequest } from "../vault/requests.ts";
@@ -12,7 +13,7 @@ import {
   planInitialize,
   planWithdraw,
 } from "../vault/user-operations.ts";
-import type { ErrorCode } from "./errors.ts";
+import type { AppEnv } from "./app-env.ts";
 import { idempotencyScope, idempotent } from "./idempotency.ts";
 import { BODY_ERRORS } from "./operation.ts";
 import { amountSchema, priorityFeeSchema, pubkeySchema } from "./validation.ts";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERROR_STATUS, type ErrorCode } from "../lib/errors.ts";
 import { toJson } from "../lib/json.ts";
-import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
 
 /** The design document's envelope. */
 export type Envelope<T> =

@@ -1,24 +1,21 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { messageHash } from "../chain/message-hash.ts";
 import type { Database } from "../db/client.ts";
+import { IDEMPOTENCY_RETENTION_HOURS } from "../db/idempotency.ts";
 import { idempotencyKeys } from "../db/schema.ts";
-import type { AppEnv } from "../env.ts";
-import { messageHash } from "../vault/assemble.ts";
+import { AppError } from "../lib/errors.ts";
+import type { AppEnv } from "./app-env.ts";
 import { toJson } from "./envelope.ts";
-import { AppError } from "./errors.ts";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
-/** How long a key is kept (and replays its response); after that the same key is a new request. */
-export const IDEMPOTENCY_RETENTION_HOURS = 24;
 /**
  * How long a request may hold its key before another request may take it over: longer than any request runs (the
  * relay's RPC calls time out well within it), so only a request whose Worker died mid-flight leaves it stale.
  */
 const IN_FLIGHT_LOCK_SECONDS = 120;
-/** Rows the minute cron deletes per run (a bounded statement, whatever the backlog). */
-export const PURGE_BATCH = 5_000;
 
 type Reply = (status: ContentfulStatusCode, body: string, replayed: boolean) => Response;
 type Stored = typeof idempotencyKeys.$inferSelect;
@@ -166,15 +163,4 @@ function replayOrRefuse(c: Context<AppEnv>, stored: Stored, requestHash: string,
     );
   }
   return reply(stored.statusCode as ContentfulStatusCode, stored.response, true);
-}
-
-/** Deletes up to PURGE_BATCH keys older than the retention; returns how many (the minute cron's job). */
-export async function purgeIdempotencyKeys(db: Database, limit = PURGE_BATCH): Promise<number> {
-  const result = await db.execute(sql`
-    delete from ${idempotencyKeys} where ctid in (
-      select ctid from ${idempotencyKeys}
-      where ${idempotencyKeys.createdAt} < now() - make_interval(hours => ${IDEMPOTENCY_RETENTION_HOURS})
-      limit ${limit}
-    )`);
-  return result.rowCount ?? 0;
 }

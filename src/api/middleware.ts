@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.ts";
-import { backgroundServices } from "../realtime/services.ts";
+import { backgroundServices } from "../platform/services.ts";
+import type { AppEnv } from "./app-env.ts";
 
 /** Gives the request an id (echoed as `x-request-id`), its services, and one access-log line. */
 export const services: MiddlewareHandler<AppEnv> = async (c, next) => {

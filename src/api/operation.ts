@@ -8,9 +8,9 @@ import { createRoute, type OpenAPIHono, type RouteConfig } from "@hono/zod-opena
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { ApiScope } from "../config.ts";
-import type { AppEnv } from "../env.ts";
+import { ERROR_STATUS, type ErrorCode } from "../lib/errors.ts";
+import type { AppEnv } from "./app-env.ts";
 import { requireScope } from "./auth.ts";
-import { ERROR_STATUS, type ErrorCode } from "./errors.ts";
 import { type LimitClass, limitFor } from "./rate-limit.ts";
 import { readJsonBody, validate, validationError } from "./validation.ts";
 

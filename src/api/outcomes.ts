@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "./app-env.ts";
 
 /** Build routes and the operation each builds (the `operation` label of vault_builds_total). */
 const BUILDS: Record<string, string> = {

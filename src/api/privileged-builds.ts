@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { TRANSFER_REASONS } from "../chain/program/index.ts";
-import type { AppEnv, Services } from "../env.ts";
+import { AppError, type ErrorCode } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { planLockOrUnlock } from "../vault/privileged-operations.ts";
 import { recordRefusedBuild } from "../vault/requests.ts";
 import type { PlannedOperation } from "../vault/user-operations.ts";
+import type { AppEnv } from "./app-env.ts";
 import { BUILD_ERRORS, buildAndRecord } from "./builds.ts";
-import { AppError, type ErrorCode } from "./errors.ts";
 import { idempotencyScope, idempotent } from "./idempotency.ts";
 import { amountSchema, priorityFeeSchema, pubkeySchema } from "./validation.ts";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { AppError } from "../lib/errors.ts";
 import { BUCKET_MS, BUCKETS, MAX_POINTS, type Range } from "../monitor/history.ts";
-import { AppError } from "./errors.ts";
 
 const DEFAULT_SPAN_MS = 24 * 3_600_000;
 const MAX_SPAN_MS = 366 * 86_400_000;

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.ts";
 import { type TakeResult, takeTokens } from "../lib/token-bucket.ts";
-import { rateLimiter } from "../realtime/rate-limiter.ts";
+import { rateLimiter } from "../platform/rate-limiter.ts";
 import { decodeSignedTransaction } from "../vault/relay.ts";
+import type { AppEnv } from "./app-env.ts";
 import { matchApiKey } from "./auth.ts";
 import { fail } from "./envelope.ts";
 

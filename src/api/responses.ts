@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 
-const u64 = z.int().min(0).meta({ description: "u64 as an exact JSON integer literal" });
+/** A u64: an exact JSON integer literal, which may exceed 2^53 (a JavaScript reader's JSON.parse rounds those). */
+const u64 = z
+  .number()
+  .min(0)
+  .refine(Number.isInteger, "must be a whole number")
+  .meta({ type: "integer", minimum: 0, description: "u64 as an exact JSON integer literal (may exceed 2^53)" });
 const pubkey = z.string().meta({ description: "base58 public key" });
 const iso = z.string().meta({ description: "ISO 8601 time" });
 

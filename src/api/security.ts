@@ -1,7 +1,7 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "./app-env.ts";
 import { fail } from "./envelope.ts";
 import { MAX_BODY_BYTES } from "./validation.ts";
 

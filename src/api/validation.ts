@@ -2,8 +2,8 @@ import type { PublicKey } from "@solana/web3.js";
 import type { Context } from "hono";
 import { z } from "zod";
 import { AMOUNT_PROBLEMS, parseAmount } from "../lib/amount.ts";
+import { AppError, type ErrorCode } from "../lib/errors.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
-import { AppError, type ErrorCode } from "./errors.ts";
 
 /** Largest JSON body any route accepts. */
 export const MAX_BODY_BYTES = 16 * 1024;

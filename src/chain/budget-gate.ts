@@ -8,19 +8,10 @@
  * take tokens above a reserve (a share of each second's budget), which stays for user bursts; while ingestion
  * waits, background work waits behind it.
  */
+import type { BudgetRule } from "../config.ts";
 
 /** Who is asking: the class decides the order in which waiting callers are served. */
 export type RpcPriority = "user" | "ingest" | "background";
-
-/** A provider's per-second budget as configured; 0 leaves a dimension unmetered. */
-export interface BudgetRule {
-  requestsPerSecond: number;
-  itemsPerSecond: number;
-  sendPerSecond: number;
-  gpaPerSecond: number;
-  /** Percent of each dimension that ingestion and background work leave for user builds and relays. */
-  reservePercent: number;
-}
 
 /** What one HTTP request costs. */
 export interface RpcCost {

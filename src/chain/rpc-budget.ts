@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import type { BudgetRule } from "../config.ts";
 import type { Bindings } from "../env.ts";
-import { BudgetGate, BudgetQueue, type BudgetRule, type BudgetStats, type RpcCost } from "./budget-gate.ts";
+import { BudgetGate, BudgetQueue, type BudgetStats, type RpcCost } from "./budget-gate.ts";
 import type { BudgetLink } from "./rpc.ts";
 
 /**

@@ -1,6 +1,6 @@
-import type { Config } from "../config.ts";
+import type { BudgetRule, Config } from "../config.ts";
 import { chunks } from "../lib/chunks.ts";
-import { type BudgetRule, costOf, maxBatchItems, meters, type RpcCost, type RpcPriority } from "./budget-gate.ts";
+import { costOf, maxBatchItems, meters, type RpcCost, type RpcPriority } from "./budget-gate.ts";
 import { backoffMs, isRateLimitCode, isTransientCode, isTransientResult, retryAfterMs } from "./rpc-retry.ts";
 
 export type { RpcPriority } from "./budget-gate.ts";

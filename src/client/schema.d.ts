@@ -60,19 +60,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -229,19 +229,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -402,19 +402,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -575,19 +575,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -718,7 +718,7 @@ export interface paths {
                             /** @enum {boolean} */
                             success: true;
                             data: {
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 id: number;
                                 kind: string;
                                 severity: string;
@@ -861,13 +861,13 @@ export interface paths {
                                     bucketStart: string | null;
                                     /** @description ISO 8601 time */
                                     takenAt: string;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     slot: number;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     totalBalance: number;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     lockedBalance: number;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     availableBalance: number;
                                 } & {
                                     [key: string]: unknown;
@@ -1256,13 +1256,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Prometheus text exposition format */
+                /** @description Prometheus text exposition format (text/plain; version=0.0.4; charset=utf-8) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/plain; version=0.0.4; charset=utf-8": string;
+                        "text/plain": string;
                     };
                 };
                 /** @description UNAUTHORIZED */
@@ -1348,7 +1348,7 @@ export interface paths {
                             success: true;
                             data: {
                                 alerts: ({
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     id: number;
                                     kind: string;
                                     severity: string;
@@ -1470,7 +1470,7 @@ export interface paths {
                             success: true;
                             data: {
                                 entries: ({
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     id: number;
                                     /** @description ISO 8601 time */
                                     at: string;
@@ -1478,8 +1478,8 @@ export interface paths {
                                     action: string;
                                     outcome: string;
                                     transactionId: string | null;
-                                    /** @description u64 as an exact JSON integer literal */
-                                    alertId: number | null;
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                    alertId: number;
                                     requestId: string | null;
                                     details?: unknown;
                                 } & {
@@ -1705,11 +1705,11 @@ export interface paths {
                                 status: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 signature: string | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                slot: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                slot: number;
                                 /** @description ISO 8601 time */
                                 blockTime: string | null;
                                 counterparty: string | null;
@@ -1816,16 +1816,16 @@ export interface paths {
                                     bucketStart: string | null;
                                     /** @description ISO 8601 time */
                                     takenAt: string;
-                                    /** @description u64 as an exact JSON integer literal */
-                                    slot: number | null;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                    slot: number;
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     totalValueLocked: number;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     totalLocked: number;
-                                    /** @description u64 as an exact JSON integer literal */
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                     totalAvailable: number;
-                                    /** @description u64 as an exact JSON integer literal */
-                                    tokenAccountTotal: number | null;
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                    tokenAccountTotal: number;
                                     activeVaults: number;
                                 } & {
                                     [key: string]: unknown;
@@ -1907,20 +1907,20 @@ export interface paths {
                             data: {
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lockedBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 availableBalance: number;
                                 formattedTotal: string;
                                 formattedAvailable: string;
                                 formattedLocked: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                tokenAccountBalance: number | null;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                tokenAccountBalance: number;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 backedBalance: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 unbackedBalance: number;
                                 formattedBacked: string;
                                 flags: string[];
@@ -1928,14 +1928,14 @@ export interface paths {
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 tokenAccount: string | null;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalDeposited: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalWithdrawn: number;
                                 status: string;
                                 /** @description ISO 8601 time */
                                 createdAt: string | null;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 slot: number;
                                 /** @description ISO 8601 time */
                                 updatedAt: string;
@@ -2050,19 +2050,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -2209,19 +2209,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -2367,19 +2367,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -2536,11 +2536,11 @@ export interface paths {
                                 status: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 signature: string | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                slot: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                slot: number;
                                 /** @description ISO 8601 time */
                                 blockTime: string | null;
                                 counterparty: string | null;
@@ -2693,11 +2693,11 @@ export interface paths {
                                     status: string;
                                     /** @description base58 public key */
                                     owner: string;
-                                    /** @description u64 as an exact JSON integer literal */
-                                    amount: number | null;
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                    amount: number;
                                     signature: string | null;
-                                    /** @description u64 as an exact JSON integer literal */
-                                    slot: number | null;
+                                    /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                    slot: number;
                                     /** @description ISO 8601 time */
                                     blockTime: string | null;
                                     counterparty: string | null;
@@ -2829,19 +2829,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -2977,22 +2977,22 @@ export interface paths {
                             /** @enum {boolean} */
                             success: true;
                             data: {
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalValueLocked: number;
                                 formattedTvl: string;
                                 activeVaults: number;
-                                /** @description u64 as an exact JSON integer literal */
-                                recordedTotal: number | null;
-                                /** @description u64 as an exact JSON integer literal */
-                                unbackedTotal: number | null;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                recordedTotal: number;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                unbackedTotal: number;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalLocked: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 totalAvailable: number;
                                 formattedLocked: string;
                                 formattedAvailable: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                slot: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                slot: number;
                                 /** @description ISO 8601 time */
                                 asOf: string;
                                 /** @enum {string} */
@@ -3095,19 +3095,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];
@@ -3274,19 +3274,19 @@ export interface paths {
                                 type: string;
                                 /** @description base58 public key */
                                 owner: string;
-                                /** @description u64 as an exact JSON integer literal */
-                                amount: number | null;
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
+                                amount: number;
                                 /** @description base58 public key */
                                 vaultAddress: string;
                                 /** @description base58 public key */
                                 feePayer: string;
                                 recentBlockhash: string;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 lastValidBlockHeight: number;
                                 computeUnitLimit: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 computeUnitPrice: number;
-                                /** @description u64 as an exact JSON integer literal */
+                                /** @description u64 as an exact JSON integer literal (may exceed 2^53) */
                                 estimatedFeeLamports: number;
                                 messageHash: string;
                                 instructions: string[];

@@ -15,7 +15,7 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
-import { REQUEST_STATUSES, type RequestStatus } from "../vault/request-state.ts";
+import { REQUEST_STATUSES, type RequestStatus } from "./request-state.ts";
 import { bigNumeric, u64 } from "./types.ts";
 
 /** Values of `transactions.transaction_type`. */

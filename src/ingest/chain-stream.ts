@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
 import { createLogger } from "../lib/log.ts";
-import { backgroundServices } from "../realtime/services.ts";
+import { backgroundServices } from "../platform/services.ts";
 import { INGESTED } from "./ingestor.ts";
 import { ingestSignatures } from "./pipeline.ts";
 

@@ -1,5 +1,6 @@
 /** Turns a program transaction into history rows: one per event (two for a transfer), plus admin instructions. */
 import type { PublicKey } from "@solana/web3.js";
+import type { ChainTx } from "../chain/chain-tx.ts";
 import {
   type DecodedVaultInstruction,
   decodeVaultInstruction,
@@ -8,7 +9,6 @@ import {
 } from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
 import { intentText } from "../vault/intent.ts";
-import type { ChainTx } from "./chain-tx.ts";
 
 /** A transaction with its vault events (none when it failed: its logs describe rolled-back work) and instructions. */
 export interface DecodedTx {

@@ -1,7 +1,8 @@
 /** The finalization pass: confirmed program transactions become finalized once the cluster says so. */
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { chainTransactions, transactions } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
+import type { Services } from "../platform/services.ts";
 import { type OwnerEvent, transactionFinalized } from "../realtime/events.ts";
 import { landingMoves } from "../vault/requests.ts";
 import { publishAll } from "./notify.ts";

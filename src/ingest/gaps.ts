@@ -6,13 +6,14 @@
  * one is configured.
  */
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { ChainTx, Fetched, SignatureInfo } from "../chain/chain-tx.ts";
+import { fetchTransactions, isChainTx } from "../chain/chain-tx.ts";
 import { SolanaRpc } from "../chain/rpc.ts";
 import { budgetLink } from "../chain/rpc-budget.ts";
 import { chainTransactions, ingestGaps } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
-import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
-import type { ChainTx, Fetched, SignatureInfo } from "./chain-tx.ts";
-import { fetchTransactions, isChainTx } from "./chain-tx.ts";
+import type { Bindings } from "../env.ts";
+import { raiseAlert, resolveAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 
 /** The archive's client (background class, its own budget object), or null when none is configured. */
 export function archiveRpc(env: Bindings, services: Services): SolanaRpc | null {

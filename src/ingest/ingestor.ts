@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
-import { type JobRunRecord, recordJobRun } from "../jobs/runs.ts";
-import { isRetiredSingleton, retireSingleton, singletonStub } from "../jobs/singletons.ts";
 import { describeError } from "../lib/log.ts";
-import { backgroundServices } from "../realtime/services.ts";
+import { type JobRunRecord, recordJobRun } from "../platform/runs.ts";
+import { backgroundServices } from "../platform/services.ts";
+import { isRetiredSingleton, retireSingleton } from "../platform/singletons.ts";
+import { INGESTOR } from "../platform/stubs.ts";
 import { finalizePass } from "./finalize.ts";
 import { ingestFromCursor } from "./pipeline.ts";
 
@@ -65,18 +66,7 @@ export class Ingestor extends DurableObject<Bindings> {
   }
 }
 
-const INGESTOR = "ingestor";
 /** Idle passes (nothing committed or finalized) are written to `job_runs` at most this often. */
 const IDLE_RECORD_MS = 60_000;
 /** Program transactions committed, by the path that committed them (poll loop, cron backstop, webhook). */
 export const INGESTED = "vault_ingested_transactions_total";
-
-/** The Ingestor singleton's stub (of the current generation, near the database: see jobs/singletons.ts). */
-export function ingestor(env: Bindings): DurableObjectStub<Ingestor> {
-  return singletonStub(env.INGESTOR, loadConfig(env), INGESTOR);
-}
-
-/** Arms the Ingestor's alarm loop if it is not running. */
-export async function kickIngestor(env: Bindings): Promise<void> {
-  await ingestor(env).kick();
-}

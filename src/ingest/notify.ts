@@ -1,8 +1,9 @@
 /** What each owner's sockets are told after a batch commits (payloads built by realtime/events.ts). */
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { socketSubscribers } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
 import { chunks } from "../lib/chunks.ts";
+import type { Services } from "../platform/services.ts";
 import {
   balanceUpdate,
   collateralMoved,

@@ -1,21 +1,22 @@
 /** The ingestion pipeline: cursor → signatures → transactions → decode → one DB transaction per batch → push. */
 import { eq, sql } from "drizzle-orm";
+import type { ChainTx, SignatureInfo } from "../chain/chain-tx.ts";
+import { fetchTransactions, isChainTx, walkSignatures } from "../chain/chain-tx.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
 import type { Database } from "../db/client.ts";
+import { acquireLease, releaseLease } from "../db/lease.ts";
 import { cursors } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
 import { chunks } from "../lib/chunks.ts";
-import { watchBatch } from "../monitor/watchdog.ts";
+import type { Services } from "../platform/services.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
-import type { ChainTx, SignatureInfo } from "./chain-tx.ts";
-import { fetchTransactions, isChainTx, walkSignatures } from "./chain-tx.ts";
+import { readVaultStates, type VaultState } from "../vault/vault-state.ts";
 import { type DecodedTx, decodeTx, instructionVaults } from "./decode.ts";
 import { archiveRpc, closeGaps, openGaps, recordGaps, sortFetched } from "./gaps.ts";
-import { acquireLease, releaseLease } from "./lease.ts";
 import { batchEvents, publishAll } from "./notify.ts";
 import { type Phases, timed } from "./phases.ts";
 import { type BatchResult, commitBatch } from "./store.ts";
-import { readVaultStates, type VaultState } from "./vault-state.ts";
+import { watchBatch } from "./watchdog.ts";
 
 export interface IngestOptions {
   /**

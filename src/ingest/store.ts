@@ -5,6 +5,7 @@ import type { Database } from "../db/client.ts";
 import { balanceSnapshots, chainTransactions, cursors, transactions, vaults } from "../db/schema.ts";
 import { chunks } from "../lib/chunks.ts";
 import { hashIntentText } from "../vault/intent.ts";
+import type { VaultState } from "../vault/vault-state.ts";
 import { type BalancePoint, balancePoints, type PriorBalances } from "./balance-points.ts";
 import type { DecodedTx, HistoryRow } from "./decode.ts";
 import { failedOwners, historyRows } from "./decode.ts";
@@ -18,7 +19,6 @@ import {
   type RequestRow,
   requestOf,
 } from "./request-match.ts";
-import type { VaultState } from "./vault-state.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 

@@ -1,8 +1,8 @@
 import type { Bindings } from "../env.ts";
-import { ingestJob } from "../ingest/job.ts";
-import { alertDeliveryJob } from "../monitor/delivery/job.ts";
-import { backgroundServices } from "../realtime/services.ts";
+import { backgroundServices } from "../platform/services.ts";
+import { alertDeliveryJob } from "./alert-delivery.ts";
 import { idempotencyPurgeJob } from "./idempotency-purge.ts";
+import { ingestJob } from "./ingest.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { programSafetyJob } from "./program-safety.ts";
 import { reconciliationJob } from "./reconciliation.ts";

@@ -1,4 +1,4 @@
-import { PURGE_BATCH, purgeIdempotencyKeys } from "../api/idempotency.ts";
+import { PURGE_BATCH, purgeIdempotencyKeys } from "../db/idempotency.ts";
 import type { Job } from "./types.ts";
 
 /**

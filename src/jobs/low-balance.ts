@@ -1,7 +1,7 @@
 import { and, eq, gte, lt, ne, sql } from "drizzle-orm";
 import { alerts, vaults } from "../db/schema.ts";
 import { formatUsdt } from "../lib/amount.ts";
-import { raiseAlert, resolveAlerts } from "../monitor/alerts.ts";
+import { raiseAlert, resolveAlerts } from "../platform/alerts.ts";
 import type { Job } from "./types.ts";
 
 export const LOW_BALANCE_KIND = "low_balance";

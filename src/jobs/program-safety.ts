@@ -2,9 +2,9 @@ import { and, desc, eq, ne } from "drizzle-orm";
 import pkg from "../../package.json" with { type: "json" };
 import type { Queryable } from "../db/client.ts";
 import { jobRuns } from "../db/schema.ts";
-import type { Services } from "../env.ts";
-import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
-import { probeProgramSafety, type SafetyResult } from "../monitor/program-safety.ts";
+import { raiseAlert, resolveAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
+import { probeProgramSafety, type SafetyResult } from "./program-safety-check.ts";
 import type { Job } from "./types.ts";
 
 export const PROGRAM_SAFETY_JOB = "program-safety";

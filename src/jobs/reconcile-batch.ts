@@ -4,8 +4,8 @@ import { decodeTokenAccount, getAccounts, type RawAccount, type TokenAccount } f
 import { type CollateralVault, decodeCollateralVault } from "../chain/program/index.ts";
 import type { Database, Queryable } from "../db/client.ts";
 import { reconciliationLogs, vaults } from "../db/schema.ts";
-import type { Services } from "../env.ts";
-import { raiseAlert } from "../monitor/alerts.ts";
+import { raiseAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 import { backing, tokenColumns } from "../vault/backing.ts";
 import { checkTokenAccounts, type TokenCheck } from "./reconcile-token.ts";
 

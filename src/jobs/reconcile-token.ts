@@ -2,8 +2,8 @@ import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { TokenAccount } from "../chain/accounts.ts";
 import type { CollateralVault } from "../chain/program/index.ts";
 import { alerts, reconciliationLogs } from "../db/schema.ts";
-import type { Services } from "../env.ts";
-import { raiseAlert } from "../monitor/alerts.ts";
+import { raiseAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 import type { BatchFigures } from "./reconcile-batch.ts";
 
 /** The field logged when a vault's token account does not hold what the vault records. */

@@ -1,10 +1,11 @@
 import { asc, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { vaults } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
 import { publishAll } from "../ingest/notify.ts";
 import { chunks } from "../lib/chunks.ts";
-import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
+import { raiseAlert, resolveAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 import { type OwnerEvent, reconciledBalanceUpdate } from "../realtime/events.ts";
 import { backing, tokenColumns } from "../vault/backing.ts";
 import {

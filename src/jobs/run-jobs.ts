@@ -1,7 +1,7 @@
 import type { Bindings } from "../env.ts";
 import { describeError } from "../lib/log.ts";
-import { backgroundServices } from "../realtime/services.ts";
-import { type JobRunRecord, recordJobRun } from "./runs.ts";
+import { type JobRunRecord, recordJobRun } from "../platform/runs.ts";
+import { backgroundServices } from "../platform/services.ts";
 import type { Job, JobContext } from "./types.ts";
 
 /**

@@ -1,4 +1,5 @@
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
+import type { Services } from "../platform/services.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { runJobs } from "./run-jobs.ts";
 import { type SchedulerStatus, schedulerStub } from "./scheduler.ts";

@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config.ts";
 import type { Bindings } from "../env.ts";
+import { isRetiredSingleton, retireSingleton, singletonStub } from "../platform/singletons.ts";
 import { INTERVAL_JOBS } from "./interval-jobs.ts";
 import { runJobs } from "./run-jobs.ts";
-import { isRetiredSingleton, retireSingleton, singletonStub } from "./singletons.ts";
 
 /** What the Scheduler reports about itself (its alarm is the sub-minute clock). */
 export interface SchedulerStatus {

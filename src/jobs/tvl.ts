@@ -1,7 +1,7 @@
 import { decodeTokenAccount } from "../chain/accounts.ts";
 import { tvlSnapshots } from "../db/schema.ts";
-import type { Services } from "../env.ts";
-import { raiseAlert, resolveAlert } from "../monitor/alerts.ts";
+import { raiseAlert, resolveAlert } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 import { backing, tokenColumns } from "../vault/backing.ts";
 import { cacheTvl, type TvlSums } from "../vault/tvl.ts";
 import type { Job } from "./types.ts";

@@ -1,5 +1,6 @@
 import type { RpcPriority } from "../chain/rpc.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
+import type { Services } from "../platform/services.ts";
 
 /** What a job reports: figures for `job_runs`; `partial` marks a run that left work for the next invocation. */
 export type JobFigures = Record<string, unknown> & { partial?: boolean };

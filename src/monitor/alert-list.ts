@@ -1,7 +1,7 @@
 import { and, count, desc, eq, ne, type SQL } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { alerts } from "../db/schema.ts";
-import type { AlertRow } from "./alerts.ts";
+import type { AlertRow } from "../platform/alerts.ts";
 
 export const ALERT_FILTERS = ["unresolved", "open", "acknowledged", "resolved", "all"] as const;
 export type AlertFilter = (typeof ALERT_FILTERS)[number];

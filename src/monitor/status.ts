@@ -1,15 +1,16 @@
 import { inArray, sql } from "drizzle-orm";
 import { cursors } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
 import { chainStream } from "../ingest/chain-stream.ts";
 import { cursorName, lookedAtName } from "../ingest/pipeline.ts";
 import { ALL_JOBS } from "../jobs/dispatch.ts";
 import { latestSafetyCheck, type SafetyFigures } from "../jobs/program-safety.ts";
 import { readState } from "../jobs/reconcile-cursor.ts";
-import { latestRuns } from "../jobs/runs.ts";
 import { type SchedulerStatus, schedulerStub } from "../jobs/scheduler.ts";
 import { VERSION } from "../lib/version.ts";
-import { unresolvedCounts } from "./alerts.ts";
+import { unresolvedCounts } from "../platform/alerts.ts";
+import { latestRuns } from "../platform/runs.ts";
+import type { Services } from "../platform/services.ts";
 
 const CHECK_TIMEOUT_MS = 3_000;
 

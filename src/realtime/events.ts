@@ -7,9 +7,9 @@
  * The schemas live in event-schemas.ts; GET /events/schema.json publishes them as JSON Schema.
  */
 
-import type { StoredRow } from "../ingest/store.ts";
-import type { VaultState } from "../ingest/vault-state.ts";
+import type { TransactionType } from "../db/schema.ts";
 import type { Backing } from "../vault/backing.ts";
+import type { VaultState } from "../vault/vault-state.ts";
 import type { EventPayload, OwnerEventName } from "./event-schemas.ts";
 
 /** A payload as the backend holds it before writing: the wire's integers may be bigint here. */
@@ -87,8 +87,21 @@ export interface LandedTx {
   blockTime: Date | null;
 }
 
+/** The fields of a stored history row that events carry (ingestion's StoredRow has them). */
+export interface EventRow {
+  id: string;
+  owner: string;
+  type: TransactionType;
+  amount: bigint | null;
+  eventIndex: number;
+  counterparty: string | null;
+  reason: string | null;
+  requestId: string | null;
+  positionId: string | null;
+}
+
 /** transaction_confirmed for one stored history row. */
-export function transactionConfirmed(tx: LandedTx, row: StoredRow): OwnerEvent {
+export function transactionConfirmed(tx: LandedTx, row: EventRow): OwnerEvent {
   return {
     event: "transaction_confirmed",
     data: {
@@ -114,7 +127,7 @@ export function transactionConfirmed(tx: LandedTx, row: StoredRow): OwnerEvent {
 export function collateralMoved(
   kind: "locked" | "unlocked",
   tx: LandedTx,
-  row: StoredRow,
+  row: EventRow,
   event: { vault: string; amount: bigint; lockedBalance: bigint; availableBalance: bigint; authority: string },
 ): OwnerEvent {
   return {
@@ -137,7 +150,7 @@ export function collateralMoved(
 /** collateral_transferred, told to each side. */
 export function collateralTransferred(
   tx: LandedTx,
-  row: StoredRow,
+  row: EventRow,
   event: { amount: bigint; reason: string | null; fromVault: string; toVault: string; authority: string },
 ): OwnerEvent {
   return {

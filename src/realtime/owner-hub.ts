@@ -1,16 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { ed25519 } from "@noble/curves/ed25519";
 import type { Bindings } from "../env.ts";
-import { kickIngestor } from "../ingest/ingestor.ts";
 import { base58Decode } from "../lib/base58.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
-import { reportOpenSockets } from "../monitor/metrics/collector.ts";
+import { reportOpenSockets } from "../platform/metrics/collector.ts";
+import { rateLimiter } from "../platform/rate-limiter.ts";
+import { backgroundServices } from "../platform/services.ts";
+import { kickIngestor } from "../platform/stubs.ts";
+import type { TrackedRequest } from "../vault/relay.ts";
 import { appendEvents, eventSlot, latestSeq, markGap } from "./event-log.ts";
 import type { OwnerEvent } from "./events.ts";
-import { rateLimiter } from "./rate-limiter.ts";
-import { REBROADCAST_INTERVAL_MS, relayTick, type TrackedRequest, trackKey } from "./relay-tracker.ts";
-import { backgroundServices } from "./services.ts";
+import { REBROADCAST_INTERVAL_MS, relayTick, trackKey } from "./relay-tracker.ts";
 import {
   bringUpToDate,
   broadcast,
@@ -351,9 +352,4 @@ function attachmentOf(ws: WebSocket): SocketAttachment | null {
   } catch {
     return null;
   }
-}
-
-/** The owner's hub stub. */
-export function ownerHub(env: Bindings, owner: string): DurableObjectStub<VaultOwnerHub> {
-  return env.OWNER_HUB.get(env.OWNER_HUB.idFromName(owner));
 }

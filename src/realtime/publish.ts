@@ -1,6 +1,6 @@
 import type { Bindings } from "../env.ts";
+import { ownerHub } from "../platform/stubs.ts";
 import type { OwnerEvent } from "./events.ts";
-import { ownerHub } from "./owner-hub.ts";
 
 export type { OwnerEvent, OwnerEventName } from "./events.ts";
 

@@ -1,20 +1,10 @@
 import { fromBase64 } from "../chain/accounts.ts";
-import type { Services } from "../env.ts";
+import { isSettled } from "../db/request-state.ts";
+import type { Services } from "../platform/services.ts";
 import { refreshRequestStatus } from "../vault/lifecycle.ts";
-import { sendRaw } from "../vault/relay.ts";
-import { isSettled } from "../vault/request-state.ts";
+import { sendRaw, type TrackedRequest } from "../vault/relay.ts";
 import { findRequest, type TransactionRow } from "../vault/requests.ts";
 import { type OwnerEvent, transactionExpired } from "./events.ts";
-
-/** A request the owner's Durable Object follows until it is finalized, failed or expired. */
-export interface TrackedRequest {
-  transactionId: string;
-  /** Signed wire transaction (base64) to rebroadcast; absent when the client only reported the signature. */
-  wire?: string;
-  lastSentAt: number;
-  /** When tracking began (entries stored before this field existed count from their next tick). */
-  trackedSince?: number;
-}
 
 export const REBROADCAST_INTERVAL_MS = 2_000;
 /**

@@ -3,9 +3,9 @@ import { eq } from "drizzle-orm";
 import { vaults } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { toJson } from "../lib/json.ts";
+import { backgroundServices } from "../platform/services.ts";
 import { backing, backingPayload } from "../vault/backing.ts";
 import { eventsAfter, gapSeq, latestSeq, oldestSeq, type StoredEvent } from "./event-log.ts";
-import { backgroundServices } from "./services.ts";
 
 /** What survives hibernation with each socket. */
 export interface SocketAttachment {

@@ -1,8 +1,9 @@
 import { ComputeBudgetProgram, type PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import { toBase64 } from "../chain/accounts.ts";
-import type { Services } from "../env.ts";
+import { messageHash } from "../chain/message-hash.ts";
+import { AppError } from "../lib/errors.ts";
 import { formatSol } from "../lib/sol.ts";
+import type { Services } from "../platform/services.ts";
 import { computeUnitLimit, computeUnitPrice, estimateFee, type PriorityFeeOptions } from "./fees.ts";
 import { sameInstructions } from "./instruction-equality.ts";
 
@@ -16,12 +17,6 @@ export interface AssembledTransaction {
   computeUnitPrice: bigint;
   estimatedFeeLamports: bigint;
   computeUnitsSimulated: boolean;
-}
-
-/** Hex sha256 of a serialized message: the identity of a built request, whoever signs and submits it. */
-export async function messageHash(message: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", message));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

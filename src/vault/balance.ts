@@ -1,11 +1,11 @@
 import type { PublicKey } from "@solana/web3.js";
 import { eq, sql } from "drizzle-orm";
-import { AppError } from "../api/errors.ts";
 import type { TokenAccount } from "../chain/accounts.ts";
 import type { CollateralVault } from "../chain/program/index.ts";
 import type { Database } from "../db/client.ts";
 import { vaults } from "../db/schema.ts";
-import type { Services } from "../env.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { backing, formatVaultAmount, tokenColumns } from "./backing.ts";
 import { readVaultChainView } from "./chain-view.ts";
 

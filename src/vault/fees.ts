@@ -1,9 +1,9 @@
 import { ComputeBudgetProgram, type PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import { toBase64 } from "../chain/accounts.ts";
 import { programErrorFromTransaction } from "../chain/program/index.ts";
 import { RpcError, type SolanaRpc } from "../chain/rpc.ts";
 import type { Config } from "../config.ts";
+import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 
 export const LAMPORTS_PER_SIGNATURE = 5_000n;

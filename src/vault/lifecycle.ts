@@ -4,11 +4,11 @@
  * (read-through) and by the owner hub's tracker; every move goes through the state machine (request-state.ts).
  */
 import { and, eq } from "drizzle-orm";
+import { toChainTx } from "../chain/chain-tx.ts";
 import { programErrorFromTransaction } from "../chain/program/index.ts";
 import type { RpcRequest } from "../chain/rpc.ts";
 import { chainTransactions, transactions } from "../db/schema.ts";
-import type { Services } from "../env.ts";
-import { toChainTx } from "../ingest/chain-tx.ts";
+import type { Services } from "../platform/services.ts";
 import { intentHash } from "./intent.ts";
 import { applyRequestEvent, findRequest, findRequestBySignature, hasLanded, type TransactionRow } from "./requests.ts";
 

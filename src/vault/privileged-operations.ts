@@ -1,5 +1,4 @@
 import type { PublicKey } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import { getAccounts } from "../chain/accounts.ts";
 import {
   addAuthorizedProgramIx,
@@ -14,8 +13,9 @@ import {
   unlockCollateralIx,
   type VaultAuthority,
 } from "../chain/program/index.ts";
-import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { authorizedSet, decodeAuthorityAccount, isAuthorizedCaller } from "./authorization.ts";
 import { readVaultChainView, type VaultChainView } from "./chain-view.ts";
 import type { PlannedOperation } from "./user-operations.ts";

@@ -17,7 +17,6 @@
  * Refusals are coded 4xx naming the instruction and the reason; nothing is written for a refused relay.
  */
 import { PublicKey } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import { decodeOwned, getAccounts, type RpcAccount, toBase64, toRaw } from "../chain/accounts.ts";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
@@ -33,7 +32,8 @@ import {
 } from "../chain/program/index.ts";
 import type { RpcError } from "../chain/rpc.ts";
 import type { TransactionType } from "../db/schema.ts";
-import type { Services } from "../env.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { authorizedSet, decodeAuthorityAccount, isAuthorizedCaller } from "./authorization.ts";
 import type { DecodedSignedTransaction, MessageInstruction, SimulationOutcome } from "./relay.ts";
 import { REQUEST_TYPE } from "./relay.ts";

@@ -4,13 +4,13 @@
  */
 import { ed25519 } from "@noble/curves/ed25519";
 import { type PublicKey, VersionedTransaction } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import { fromBase64, toBase64 } from "../chain/accounts.ts";
+import { messageHash } from "../chain/message-hash.ts";
 import { RpcError } from "../chain/rpc.ts";
 import type { TransactionType } from "../db/schema.ts";
-import type { Services } from "../env.ts";
 import { base58Encode } from "../lib/base58.ts";
-import { messageHash } from "./assemble.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { intentHash } from "./intent.ts";
 
 /** One instruction of the message, with its accounts' flags as the message sets them. */
@@ -183,4 +183,14 @@ export async function sendAccepted(services: Services, wire: Uint8Array): Promis
       rpcCode: err.code,
     });
   }
+}
+
+/** A relayed request the owner's hub follows on its alarm (rebroadcast until it lands or expires). */
+export interface TrackedRequest {
+  transactionId: string;
+  /** Signed wire transaction (base64) to rebroadcast; absent when the client only reported the signature. */
+  wire?: string;
+  lastSentAt: number;
+  /** When tracking began (entries stored before this field existed count from their next tick). */
+  trackedSince?: number;
 }

@@ -2,10 +2,10 @@
 import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import { and, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Database, Queryable } from "../db/client.ts";
+import { nextStatus, type RequestEvent, type RequestStatus, statusesMovedByLanding } from "../db/request-state.ts";
 import { auditLog, type TransactionType, transactions } from "../db/schema.ts";
 import type { AssembledTransaction } from "./assemble.ts";
 import { intentHash } from "./intent.ts";
-import { nextStatus, type RequestEvent, type RequestStatus, statusesMovedByLanding } from "./request-state.ts";
 import type { PlannedOperation } from "./user-operations.ts";
 
 /** The response of every build endpoint. */

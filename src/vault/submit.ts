@@ -4,16 +4,18 @@
  * that request (same intent, intent.ts), and a bare signature only once the chain shows it is that request's.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { AppError } from "../api/errors.ts";
 import { toBase64 } from "../chain/accounts.ts";
 import { isUniqueViolation } from "../db/errors.ts";
+import { SENDABLE_STATUSES } from "../db/request-state.ts";
 import { transactions } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
-import { ownerHub } from "../realtime/owner-hub.ts";
-import type { TrackedRequest } from "../realtime/relay-tracker.ts";
+import type { Bindings } from "../env.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
+import { ownerHub } from "../platform/stubs.ts";
 import { simulationFailure } from "./fees.ts";
 import { pickRequest } from "./intent.ts";
 import { requestView } from "./lifecycle.ts";
+import type { TrackedRequest } from "./relay.ts";
 import { decodeSignedTransaction, sendAccepted } from "./relay.ts";
 import {
   type ChainState,
@@ -23,7 +25,6 @@ import {
   requestOwner,
   simulateWithState,
 } from "./relay-policy.ts";
-import { SENDABLE_STATUSES } from "./request-state.ts";
 import {
   applyRequestEvent,
   findRequest,

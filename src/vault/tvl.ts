@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { vaults } from "../db/schema.ts";
-import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
+import type { Services } from "../platform/services.ts";
 
 export interface TvlFigures {
   /** Backed USDT (see jobs/tvl.ts). */

@@ -1,6 +1,5 @@
 import { createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
 import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
-import { AppError } from "../api/errors.ts";
 import {
   associatedTokenAddress,
   depositIx,
@@ -11,8 +10,9 @@ import {
   withdrawIx,
 } from "../chain/program/index.ts";
 import type { TransactionType } from "../db/schema.ts";
-import type { Services } from "../env.ts";
 import { formatUsdt } from "../lib/amount.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../platform/services.ts";
 import { readVaultChainView, type VaultChainView } from "./chain-view.ts";
 
 /** What a build turns into a transaction: the instructions, who pays, and the rent they create. */

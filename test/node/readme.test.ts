@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ERROR_STATUS } from "../../src/api/errors.ts";
 import { CONFIG_VARIABLES } from "../../src/config.ts";
+import { ERROR_STATUS } from "../../src/lib/errors.ts";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 

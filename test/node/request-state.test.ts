@@ -1,14 +1,14 @@
 /** The pure pieces of request handling: the state machine, the tie-break between requests, the authorization rule. */
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
-import { isAuthorizedCaller } from "../../src/vault/authorization.ts";
-import { intentHash, pickRequest } from "../../src/vault/intent.ts";
 import {
   nextStatus,
   REQUEST_STATUSES,
   type RequestStatus,
   statusesMovedByLanding,
-} from "../../src/vault/request-state.ts";
+} from "../../src/db/request-state.ts";
+import { isAuthorizedCaller } from "../../src/vault/authorization.ts";
+import { intentHash, pickRequest } from "../../src/vault/intent.ts";
 
 const unlanded = (status: RequestStatus) => ({ status, landed: false });
 const landed = (status: RequestStatus) => ({ status, landed: true });

@@ -4,14 +4,7 @@
  * passed in: nothing here waits.
  */
 import { describe, expect, it } from "vitest";
-import {
-  BudgetGate,
-  BudgetQueue,
-  type BudgetRule,
-  costOf,
-  maxBatchItems,
-  meters,
-} from "../../src/chain/budget-gate.ts";
+import { BudgetGate, BudgetQueue, costOf, maxBatchItems, meters } from "../../src/chain/budget-gate.ts";
 import {
   backoffMs,
   isRateLimitCode,
@@ -19,6 +12,7 @@ import {
   isTransientResult,
   retryAfterMs,
 } from "../../src/chain/rpc-retry.ts";
+import type { BudgetRule } from "../../src/config.ts";
 
 const rule = (over: Partial<BudgetRule> = {}): BudgetRule => ({
   requestsPerSecond: 0,

@@ -26,7 +26,7 @@ import type { Bindings } from "../../src/env.ts";
 import { cursorName, type IngestFigures, ingestFromCursor } from "../../src/ingest/pipeline.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
 import { tvlJob } from "../../src/jobs/tvl.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { confirmed, eventually, fundedWallet, rpc, sendSigned } from "../worker/chain.ts";
 import { build, buildSignRelay } from "../worker/flow.ts";
 import { programId, walletWithVault, withDb } from "../worker/ingest-support.ts";

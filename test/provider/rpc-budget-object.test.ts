@@ -5,8 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type BudgetRule, costOf } from "../../src/chain/budget-gate.ts";
+import { costOf } from "../../src/chain/budget-gate.ts";
 import { rpcBudget } from "../../src/chain/rpc-budget.ts";
+import type { BudgetRule } from "../../src/config.ts";
 import type { Bindings } from "../../src/env.ts";
 
 const rule: BudgetRule = {

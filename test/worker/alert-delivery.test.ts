@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config.ts";
 import { alertDeliveries, alertEvents, alerts, cursors } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import type { Job } from "../../src/jobs/types.ts";
-import { type AlertInput, raiseAlert, resolveAlerts } from "../../src/monitor/alerts.ts";
+import { type AlertInput, raiseAlert, resolveAlerts } from "../../src/platform/alerts.ts";
 import { callWithEnv } from "./helpers.ts";
 import { fireCron, runJobsNow, withDb } from "./jobs-support.ts";
 

@@ -26,7 +26,7 @@ import { vaults } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
 import { computeTvl } from "../../src/jobs/tvl.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { eventually, fundedWallet, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { confirmed, ingestPass, openSocket, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";

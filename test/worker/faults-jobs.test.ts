@@ -6,7 +6,7 @@ import type { Bindings } from "../../src/env.ts";
 import { type BatchItem, reconcileBatch } from "../../src/jobs/reconcile-batch.ts";
 import { acquireLease, type ReconciliationState, saveState } from "../../src/jobs/reconcile-cursor.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { restrictedDatabaseUrl } from "./hardening-support.ts";
 import { createVault, runJobsNow, type TestVault, withDb } from "./jobs-support.ts";
 

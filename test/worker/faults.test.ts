@@ -6,7 +6,7 @@ import { RpcUnavailableError, SolanaRpc } from "../../src/chain/rpc.ts";
 import { chainTransactions, transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { ingestFromCursor, ingestSignatures } from "../../src/ingest/pipeline.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { fundedWallet } from "./chain.ts";
 import { jsonInit, restrictedDatabaseUrl, send } from "./hardening-support.ts";
 import { confirmed, ingestPass, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";

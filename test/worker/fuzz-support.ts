@@ -4,8 +4,8 @@ import { env } from "cloudflare:workers";
 import { PublicKey } from "@solana/web3.js";
 import fc from "fast-check";
 import { createApp } from "../../src/api/app.ts";
-import { ERROR_STATUS } from "../../src/api/errors.ts";
 import type { Bindings } from "../../src/env.ts";
+import { ERROR_STATUS } from "../../src/lib/errors.ts";
 
 /** Cases per endpoint (the issue asks for at least 1,000). */
 export const RUNS = 1000;

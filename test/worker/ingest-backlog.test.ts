@@ -6,7 +6,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { chainTransactions, cursors, transactions } from "../../src/db/schema.ts";
 import { cursorName, ingestFromCursor } from "../../src/ingest/pipeline.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { withDb } from "./ingest-support.ts";
 import { isolatedEnv, isolatedSignatures, isolatedVaultWithLocks } from "./isolated-support.ts";
 

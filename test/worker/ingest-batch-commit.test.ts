@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { fetchTransactions, isChainTx } from "../../src/chain/chain-tx.ts";
 import { lockCollateralIx, transferCollateralIx, unlockCollateralIx } from "../../src/chain/program/index.ts";
 import { chainTransactions, transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
-import { fetchTransactions, isChainTx } from "../../src/ingest/chain-tx.ts";
 import { decodeTx } from "../../src/ingest/decode.ts";
 import { commitBatch } from "../../src/ingest/store.ts";
-import { readVaultStates } from "../../src/ingest/vault-state.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
+import { readVaultStates } from "../../src/vault/vault-state.ts";
 import { fundedWallet } from "./chain.ts";
 import { confirmed, programId, sendDirect, usdtMint, walletWithVault } from "./ingest-support.ts";
 

@@ -14,7 +14,7 @@ import {
 import type { Bindings } from "../../src/env.ts";
 import { finalizePass } from "../../src/ingest/finalize.ts";
 import { type IngestOptions, ingestFromCursor } from "../../src/ingest/pipeline.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { confirmed, eventually, fundedWallet, sendSigned } from "./chain.ts";
 
 export const programId = () => new PublicKey(inject("programId"));

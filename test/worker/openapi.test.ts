@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { ERROR_STATUS } from "../../src/api/errors.ts";
+import { ERROR_STATUS } from "../../src/lib/errors.ts";
 import { call } from "./helpers.ts";
 
 describe("OpenAPI", () => {

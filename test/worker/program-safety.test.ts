@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import pkg from "../../package.json" with { type: "json" };
 import { alerts, jobRuns } from "../../src/db/schema.ts";
 import { PROGRAM_SAFETY_JOB, programSafetyJob } from "../../src/jobs/program-safety.ts";
-import { classify } from "../../src/monitor/program-safety.ts";
+import { classify } from "../../src/jobs/program-safety-check.ts";
 import { eventually, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { ingestPass, walletWithVault, withDb } from "./ingest-support.ts";

@@ -9,9 +9,9 @@ import { describe, expect, it } from "vitest";
 import { socketSubscribers } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { publishAll } from "../../src/ingest/notify.ts";
+import { backgroundServices } from "../../src/platform/services.ts";
 import { type OwnerEvent, transactionExpired } from "../../src/realtime/events.ts";
 import { deliverToHubs, LEAF_OWNERS, publishFanout } from "../../src/realtime/publish-fanout.ts";
-import { backgroundServices } from "../../src/realtime/services.ts";
 import { openSocket, withDb } from "./ingest-support.ts";
 
 const owner = () => Keypair.generate().publicKey.toBase58();

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { associatedTokenAddress, depositIx } from "../../src/chain/program/index.ts";
 import { transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
-import { kickIngestor } from "../../src/ingest/ingestor.ts";
+import { kickIngestor } from "../../src/platform/stubs.ts";
 import { fundedWallet } from "./chain.ts";
 import { call } from "./helpers.ts";
 import {

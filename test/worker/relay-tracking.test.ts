@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { base58Encode } from "../../src/lib/base58.ts";
-import { ownerHub } from "../../src/realtime/owner-hub.ts";
+import { ownerHub } from "../../src/platform/stubs.ts";
 import { fundedWallet, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { openSocket, withDb } from "./ingest-support.ts";

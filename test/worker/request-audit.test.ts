@@ -4,7 +4,7 @@
  */
 import { Keypair } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
-import { raiseAlert } from "../../src/monitor/alerts.ts";
+import { raiseAlert } from "../../src/platform/alerts.ts";
 import { fundedWallet, signBase64 } from "./chain.ts";
 import { build, buildSignRelay, buildSignSend, waitForStatus } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";

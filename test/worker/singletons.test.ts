@@ -2,9 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
-import { ingestor } from "../../src/ingest/ingestor.ts";
 import { schedulerStub } from "../../src/jobs/scheduler.ts";
-import { singletonName } from "../../src/jobs/singletons.ts";
+import { singletonName } from "../../src/platform/singletons.ts";
+import { ingestor } from "../../src/platform/stubs.ts";
 
 const bindings = env as unknown as Bindings;
 

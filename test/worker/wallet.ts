@@ -11,9 +11,9 @@ import {
   VersionedTransaction,
 } from "@solana/web3.js";
 import { eq, or } from "drizzle-orm";
+import { messageHash } from "../../src/chain/message-hash.ts";
 import { transactions } from "../../src/db/schema.ts";
 import { base58Encode } from "../../src/lib/base58.ts";
-import { messageHash } from "../../src/vault/assemble.ts";
 import { rpc } from "./chain.ts";
 import { withDb } from "./ingest-support.ts";
 

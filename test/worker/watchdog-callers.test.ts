@@ -14,7 +14,7 @@ import {
 } from "../../dev/localnet/program/position-manager.ts";
 import { addAuthorizedProgramIx } from "../../src/chain/program/index.ts";
 import { alerts } from "../../src/db/schema.ts";
-import { raiseAggregated } from "../../src/monitor/alerts.ts";
+import { raiseAggregated } from "../../src/platform/alerts.ts";
 import { eventually, fundedWallet } from "./chain.ts";
 import {
   confirmed,

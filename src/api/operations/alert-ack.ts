@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
 import { alertView } from "../../monitor/alert-list.ts";
-import { acknowledgeAlert } from "../../monitor/alerts.ts";
+import { acknowledgeAlert } from "../../platform/alerts.ts";
 import { ok } from "../envelope.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { alertData } from "../responses.ts";
 

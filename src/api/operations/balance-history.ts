@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
 import { balanceHistory } from "../../monitor/history.ts";
 import { ok } from "../envelope.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { parseRange, RANGE_ERRORS, rangeQuery, rangeView } from "../range.ts";
 import { balanceHistoryData } from "../responses.ts";

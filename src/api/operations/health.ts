@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Services } from "../../env.ts";
 import { VERSION } from "../../lib/version.ts";
+import type { Services } from "../../platform/services.ts";
 import { ok } from "../envelope.ts";
 import { defineOperation } from "../operation.ts";
 import { healthData } from "../responses.ts";

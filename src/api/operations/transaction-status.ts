@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { kickIngestor } from "../../ingest/ingestor.ts";
+import { AppError } from "../../lib/errors.ts";
+import { kickIngestor } from "../../platform/stubs.ts";
 import { needsRefresh, refreshRequestStatus, requestView } from "../../vault/lifecycle.ts";
 import { findRequest } from "../../vault/requests.ts";
 import { ok } from "../envelope.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { requestData } from "../responses.ts";
 import { uuid } from "../submit.ts";

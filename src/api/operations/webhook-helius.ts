@@ -1,10 +1,11 @@
 import type { Bindings } from "../../env.ts";
-import { INGESTED, kickIngestor } from "../../ingest/ingestor.ts";
+import { INGESTED } from "../../ingest/ingestor.ts";
 import { ingestSignatures } from "../../ingest/pipeline.ts";
-import { backgroundServices } from "../../realtime/services.ts";
+import { AppError } from "../../lib/errors.ts";
+import { backgroundServices } from "../../platform/services.ts";
+import { kickIngestor } from "../../platform/stubs.ts";
 import { matchApiKey } from "../auth.ts";
 import { ok } from "../envelope.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { webhookData } from "../responses.ts";
 

@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
 import { socketSubscribers } from "../../db/schema.ts";
-import type { Services } from "../../env.ts";
+import { AppError } from "../../lib/errors.ts";
 import { parsePubkey } from "../../lib/pubkey.ts";
-import { type ConnectTerms, connectUrl, ownerHub } from "../../realtime/owner-hub.ts";
+import type { Services } from "../../platform/services.ts";
+import { ownerHub } from "../../platform/stubs.ts";
+import { type ConnectTerms, connectUrl } from "../../realtime/owner-hub.ts";
 import { CLOSE_INVALID_OWNER } from "../../realtime/sockets.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { clientId, UNIDENTIFIED_CLIENT } from "../rate-limit.ts";
 

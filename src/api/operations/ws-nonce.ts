@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { ownerHub } from "../../realtime/owner-hub.ts";
+import { AppError } from "../../lib/errors.ts";
+import { ownerHub } from "../../platform/stubs.ts";
 import { signInMessage } from "../../realtime/sockets.ts";
 import { ok } from "../envelope.ts";
-import { AppError } from "../errors.ts";
 import { defineOperation } from "../operation.ts";
 import { nonceData } from "../responses.ts";
 import { pubkeySchema } from "../validation.ts";

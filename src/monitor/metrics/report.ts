@@ -7,14 +7,15 @@
 import { sql } from "drizzle-orm";
 import pkg from "../../../package.json" with { type: "json" };
 import { alertDeliveries, transactions } from "../../db/schema.ts";
-import type { Bindings, Services } from "../../env.ts";
+import type { Bindings } from "../../env.ts";
 import { ALL_JOBS } from "../../jobs/dispatch.ts";
-import { latestRuns } from "../../jobs/runs.ts";
-import { unresolvedCounts } from "../alerts.ts";
+import { unresolvedCounts } from "../../platform/alerts.ts";
+import { metricsStub } from "../../platform/metrics/collector.ts";
+import { type Family, family, render } from "../../platform/metrics/prometheus.ts";
+import type { MetricsSnapshot } from "../../platform/metrics/store.ts";
+import { latestRuns } from "../../platform/runs.ts";
+import type { Services } from "../../platform/services.ts";
 import { attempt, ingestionCursor, ingestionLag } from "../status.ts";
-import { metricsStub } from "./collector.ts";
-import { type Family, family, render } from "./prometheus.ts";
-import type { MetricsSnapshot } from "./store.ts";
 
 /** What each counter kept by the Metrics object means. */
 const COUNTERS: Record<string, string> = {

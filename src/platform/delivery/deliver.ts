@@ -5,9 +5,10 @@
  * minute cron and at the end of any invocation that raised, acknowledged or resolved an alert.
  */
 import type { Database } from "../../db/client.ts";
-import type { Services } from "../../env.ts";
-import { acquireLease, releaseLease } from "../../ingest/lease.ts";
+import { acquireLease, releaseLease } from "../../db/lease.ts";
+import type { AlertTarget } from "../../lib/alert-targets.ts";
 import { describeError } from "../../lib/log.ts";
+import type { Services } from "../services.ts";
 import { eventBody, type MessageContext, summaryBody } from "./messages.ts";
 import {
   fanOut,
@@ -20,7 +21,6 @@ import {
   pruneOutbox,
   sentInWindow,
 } from "./outbox.ts";
-import type { AlertTarget } from "./targets.ts";
 
 const LEASE = "alert-delivery";
 const SOURCE = "vault-backend";

@@ -4,12 +4,13 @@
  * per cause (dedup key). Each is pushed as `alert` to the affected owners.
  */
 import { vaults } from "../db/schema.ts";
-import type { Bindings, Services } from "../env.ts";
-import type { BatchResult } from "../ingest/store.ts";
+import type { Bindings } from "../env.ts";
+import { type AlertInput, raiseAlert, resolveAlerts } from "../platform/alerts.ts";
+import type { Services } from "../platform/services.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
 import { readAuthorizedSet } from "../vault/authorization.ts";
-import { type AlertInput, raiseAlert, resolveAlerts } from "./alerts.ts";
 import { callerCauses, raiseCauses } from "./caller-alerts.ts";
+import type { BatchResult } from "./store.ts";
 
 type Candidate = AlertInput & { notify: string[] | "all" };
 

@@ -1,12 +1,27 @@
 import { type RpcPriority, SolanaRpc } from "../chain/rpc.ts";
 import { budgetLink } from "../chain/rpc-budget.ts";
+import type { Config } from "../config.ts";
 import { loadConfig } from "../config.ts";
 import { type DbHandle, openDatabase, openReads, type ReadDatabase } from "../db/client.ts";
-import type { Bindings, Services } from "../env.ts";
+import type { Bindings } from "../env.ts";
+import type { Logger } from "../lib/log.ts";
 import { createLogger } from "../lib/log.ts";
-import { alertActivityCount } from "../monitor/alerts.ts";
-import { deliverAlerts } from "../monitor/delivery/deliver.ts";
-import { MetricsCollector } from "../monitor/metrics/collector.ts";
+import { alertActivityCount } from "./alerts.ts";
+import { deliverAlerts } from "./delivery/deliver.ts";
+import { MetricsCollector } from "./metrics/collector.ts";
+
+/** Per-request services, created by one middleware and closed when the request ends. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  rpc: SolanaRpc;
+  /** Opens the request's database pool on first use: transactions and writes. */
+  db(): DbHandle;
+  /** Single-statement reads over Neon's HTTP endpoint: one round trip each, no pool (nothing to close). */
+  reads(): ReadDatabase;
+  /** This invocation's counter increments for /metrics, sent when it ends. */
+  metrics: MetricsCollector;
+}
 
 /**
  * The services of one invocation — an HTTP request (through the middleware), a Durable Object alarm or a cron run —

@@ -1,7 +1,7 @@
 import type { SolanaRpc } from "../../chain/rpc.ts";
 import { loadConfig } from "../../config.ts";
 import type { Bindings } from "../../env.ts";
-import { singletonStub } from "../../jobs/singletons.ts";
+import { singletonStub } from "../singletons.ts";
 import { type Labels, labelKey } from "./labels.ts";
 import type { CounterDelta, Metrics } from "./store.ts";
 

@@ -1,9 +1,11 @@
-import type { Bindings, Services } from "../env.ts";
-import type { Job } from "../jobs/types.ts";
-import { ensureChainStream } from "./chain-stream.ts";
-import { finalizePass } from "./finalize.ts";
-import { INGESTED, kickIngestor } from "./ingestor.ts";
-import { ingestFromCursor } from "./pipeline.ts";
+import type { Bindings } from "../env.ts";
+import { ensureChainStream } from "../ingest/chain-stream.ts";
+import { finalizePass } from "../ingest/finalize.ts";
+import { INGESTED } from "../ingest/ingestor.ts";
+import { ingestFromCursor } from "../ingest/pipeline.ts";
+import type { Services } from "../platform/services.ts";
+import { kickIngestor } from "../platform/stubs.ts";
+import type { Job } from "./types.ts";
 
 /**
  * Cron backstop: re-arms the Ingestor's alarm loop and the push path (ChainStream), and runs one pass itself (passes

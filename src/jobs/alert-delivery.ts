@@ -1,5 +1,5 @@
-import type { Job } from "../../jobs/types.ts";
-import { deliverAlerts } from "./deliver.ts";
+import { deliverAlerts } from "../platform/delivery/deliver.ts";
+import type { Job } from "./types.ts";
 
 /**
  * Minute cron: delivers whatever the outbox still holds (events whose invocation died before delivering them,

@@ -1,9 +1,9 @@
 /** Reading program transactions from the RPC: signature pages back to the cursor, and transactions in batches. */
 import { PublicKey } from "@solana/web3.js";
-import { fromBase64 } from "../chain/accounts.ts";
-import type { RpcError, RpcRequest, SolanaRpc } from "../chain/rpc.ts";
 import { base58Decode, base58Encode } from "../lib/base58.ts";
-import { messageHash } from "../vault/assemble.ts";
+import { fromBase64 } from "./accounts.ts";
+import { messageHash } from "./message-hash.ts";
+import type { RpcError, RpcRequest, SolanaRpc } from "./rpc.ts";
 
 /** One entry of getSignaturesForAddress. */
 export interface SignatureInfo {

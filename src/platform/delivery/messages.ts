@@ -4,7 +4,7 @@
  * PagerDuty folds repeats into one incident). A flood of one kind becomes one summary message with counts.
  */
 import type { AlertEventType } from "../../db/schema.ts";
-import type { AlertFormat } from "./targets.ts";
+import type { AlertFormat } from "../../lib/alert-targets.ts";
 
 /** One alert event as delivered (the alert's current row plus which event this is). */
 export interface AlertEventView {

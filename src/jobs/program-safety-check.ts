@@ -15,7 +15,7 @@ import {
   unlockCollateralIx,
 } from "../chain/program/index.ts";
 import { vaults } from "../db/schema.ts";
-import type { Services } from "../env.ts";
+import type { Services } from "../platform/services.ts";
 
 /** exposed: the stranger's transaction succeeds; refused: the program rejects the stranger; inconclusive: it failed for another reason. */
 export type ProbeOutcome = "exposed" | "refused" | "inconclusive";

@@ -6,10 +6,10 @@
  * never one alert per transaction; each affected owner still hears about their own transactions.
  */
 import type { Database } from "../db/client.ts";
-import type { BatchResult } from "../ingest/store.ts";
+import { type AlertInput, raiseAggregated } from "../platform/alerts.ts";
 import type { OwnerEvent } from "../realtime/publish.ts";
 import { isAuthorizedCaller } from "../vault/authorization.ts";
-import { type AlertInput, raiseAggregated } from "./alerts.ts";
+import type { BatchResult } from "./store.ts";
 
 const OPERATIONS = {
   LockCollateralEvent: "lock",

@@ -3,7 +3,7 @@ import { decodeTokenAccount, getAccounts, type RawAccount, type TokenAccount } f
 import { type CollateralVault, decodeCollateralVault, vaultTokenAccountAddress } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
 import { chunks } from "../lib/chunks.ts";
-import { type Backing, backing, tokenColumns } from "../vault/backing.ts";
+import { type Backing, backing, tokenColumns } from "./backing.ts";
 
 /** A vault account as read from the chain, with the slot of the read. */
 export interface VaultState {

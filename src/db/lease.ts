@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
-import { cursors } from "../db/schema.ts";
+import type { Database } from "./client.ts";
+import { cursors } from "./schema.ts";
 
 /** How long a lease lasts without renewal: a pass killed mid-way frees ingestion after this. */
 export const LEASE_MS = 60_000;
