@@ -60,7 +60,7 @@ function importsOf(file: string, text: string): string[] {
 }
 
 /** Imports that go up (or to a unit without a rank). */
-export function upwardImports(edges: Edge[], layers: string[]): string[] {
+function upwardImports(edges: Edge[], layers: string[]): string[] {
   const out: string[] = [];
   for (const { from, to } of edges) {
     const a = unitOf(from);
