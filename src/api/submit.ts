@@ -1,6 +1,5 @@
-import { VersionedTransaction } from "@solana/web3.js";
 import { z } from "zod";
-import { fromBase64 } from "../chain/accounts.ts";
+import { readWireTransaction } from "../vault/relay.ts";
 
 export const uuid = z.uuid({ error: "must be a transaction id (UUID)" });
 const signature = z
@@ -41,8 +40,9 @@ export const submitBody = z
 export function submitSubject(body: z.output<typeof submitBody>): string {
   if (body.transactionId && body.signature) return body.transactionId;
   try {
-    const bytes = fromBase64(body.signedTransaction ?? "");
-    return VersionedTransaction.deserialize(bytes).message.staticAccountKeys[0]?.toBase58() ?? "unreadable";
+    return (
+      readWireTransaction(body.signedTransaction ?? "").tx.message.staticAccountKeys[0]?.toBase58() ?? "unreadable"
+    );
   } catch {
     return "unreadable";
   }

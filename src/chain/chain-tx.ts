@@ -1,6 +1,6 @@
 /** Reading program transactions from the RPC: signature pages back to the cursor, and transactions in batches. */
 import { PublicKey } from "@solana/web3.js";
-import { base58Decode, base58Encode } from "../lib/base58.ts";
+import bs58 from "bs58";
 import { fromBase64 } from "./accounts.ts";
 import { messageHash } from "./message-hash.ts";
 import type { RpcError, RpcRequest, SolanaRpc } from "./rpc.ts";
@@ -190,7 +190,7 @@ export async function toChainTx(signature: string, raw: RpcTransaction): Promise
       instructions.push({
         programId: allKeys[ii.programIdIndex]!,
         accounts: ii.accounts.map((a) => allKeys[a]!),
-        data: base58Decode(ii.data),
+        data: bs58.decode(ii.data),
         topLevelIndex: index,
         inner: true,
       });
@@ -238,7 +238,7 @@ function parseWire(wire: Uint8Array): {
     keys.push(new PublicKey(wire.subarray(r.pos, r.pos + 32)));
     r.pos += 32;
   }
-  const recentBlockhash = base58Encode(wire.subarray(r.pos, r.pos + 32));
+  const recentBlockhash = bs58.encode(wire.subarray(r.pos, r.pos + 32));
   r.pos += 32;
   const ixCount = shortVec(wire, r);
   const compiled: CompiledIx[] = [];

@@ -1,8 +1,8 @@
 import { PublicKey } from "@solana/web3.js";
+import bs58 from "bs58";
 import { fromBase64, type RawAccount, type RpcAccount, toRaw } from "../chain/accounts.ts";
 import { COLLATERAL_VAULT_SIZE } from "../chain/program/index.ts";
 import type { SolanaRpc } from "../chain/rpc.ts";
-import { base58Encode } from "../lib/base58.ts";
 import { chunks } from "../lib/chunks.ts";
 
 /** base58 of the CollateralVault discriminator (vault-program.md §2.1). */
@@ -129,7 +129,7 @@ export async function scanPartitions(
             filters: [
               { dataSize: COLLATERAL_VAULT_SIZE },
               { memcmp: { offset: 0, bytes: VAULT_DISCRIMINATOR_B58 } },
-              ...(p === null ? [] : [{ memcmp: { offset: 8, bytes: base58Encode(Uint8Array.of(p)) } }]),
+              ...(p === null ? [] : [{ memcmp: { offset: 8, bytes: bs58.encode(Uint8Array.of(p)) } }]),
             ],
             ...(minContextSlot > 0 ? { minContextSlot } : {}),
           },

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ed25519 } from "@noble/curves/ed25519";
+import bs58 from "bs58";
 import type { Bindings } from "../env.ts";
-import { base58Decode } from "../lib/base58.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { parsePubkey } from "../lib/pubkey.ts";
 import { reportOpenSockets } from "../platform/metrics/collector.ts";
@@ -118,7 +118,7 @@ export class VaultOwnerHub extends DurableObject<Bindings> {
     const key = parsePubkey(owner);
     let sig: Uint8Array;
     try {
-      sig = base58Decode(signature);
+      sig = bs58.decode(signature);
     } catch {
       return "signature must be base58";
     }

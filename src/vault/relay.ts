@@ -4,11 +4,11 @@
  */
 import { ed25519 } from "@noble/curves/ed25519";
 import { type PublicKey, VersionedTransaction } from "@solana/web3.js";
+import bs58 from "bs58";
 import { fromBase64, toBase64 } from "../chain/accounts.ts";
 import { messageHash } from "../chain/message-hash.ts";
 import { RpcError } from "../chain/rpc.ts";
 import type { TransactionType } from "../db/schema.ts";
-import { base58Encode } from "../lib/base58.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../platform/services.ts";
 import { intentHash } from "./intent.ts";
@@ -42,8 +42,7 @@ const MAX_WIRE_BYTES = 1232;
  * one valid ed25519 signature per required signer.
  */
 export async function decodeSignedTransaction(base64: string, programId: PublicKey): Promise<DecodedSignedTransaction> {
-  const wire = parseWire(base64);
-  const tx = deserialize(wire);
+  const { wire, tx } = readWireTransaction(base64);
   const message = tx.message;
   if (message.addressTableLookups.length > 0) {
     throw new AppError("INVALID_TRANSACTION", "Transactions using address lookup tables are not relayed");
@@ -64,7 +63,7 @@ export async function decodeSignedTransaction(base64: string, programId: PublicK
   }));
   return {
     wire,
-    signature: base58Encode(tx.signatures[0]!),
+    signature: bs58.encode(tx.signatures[0]!),
     messageHash: await messageHash(messageBytes),
     intentHash: await intentHash(
       instructions.map((ix) => ({ ...ix, accounts: ix.accounts.map((a) => a.pubkey) })),
@@ -74,6 +73,15 @@ export async function decodeSignedTransaction(base64: string, programId: PublicK
     feePayer: keys[0]!,
     instructions,
   };
+}
+
+/**
+ * The one reader of a client's wire transaction: base64, size, web3.js's decoder, and canonical bytes (it re-encodes
+ * to exactly the bytes sent). Refuses with INVALID_TRANSACTION; checks nothing about signatures or the message.
+ */
+export function readWireTransaction(base64: string): { wire: Uint8Array; tx: VersionedTransaction } {
+  const wire = parseWire(base64);
+  return { wire, tx: deserialize(wire) };
 }
 
 function parseWire(base64: string): Uint8Array {

@@ -4,6 +4,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { createAssociatedTokenAccountIdempotentInstruction, createTransferInstruction } from "@solana/spl-token";
 import { Keypair, type PublicKey, SystemProgram, type TransactionInstruction } from "@solana/web3.js";
+import bs58 from "bs58";
 import { eq } from "drizzle-orm";
 import {
   associatedTokenAddress,
@@ -18,7 +19,6 @@ import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { runJobs } from "../../src/jobs/dispatch.ts";
 import type { Job } from "../../src/jobs/types.ts";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { eventually, fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
 import { ingestPass, programId, usdtMint, withDb } from "./ingest-support.ts";
 
@@ -207,7 +207,7 @@ export async function chainVaults(): Promise<{ address: string; data: Uint8Array
 export async function chainTvl() {
   const vaults = await chainVaults();
   const view = (d: Uint8Array) => new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const tokenKeys = vaults.map((v) => base58Encode(v.data.subarray(40, 72)));
+  const tokenKeys = vaults.map((v) => bs58.encode(v.data.subarray(40, 72)));
   const tokens = new Map<string, { mint: string; amount: bigint } | null>();
   for (let i = 0; i < tokenKeys.length; i += 100) {
     const chunk = tokenKeys.slice(i, i + 100);
@@ -222,7 +222,7 @@ export async function chainTvl() {
         continue;
       }
       const d = Uint8Array.from(atob(a.data[0]), (c) => c.charCodeAt(0));
-      tokens.set(k, { mint: base58Encode(d.subarray(0, 32)), amount: view(d).getBigUint64(64, true) });
+      tokens.set(k, { mint: bs58.encode(d.subarray(0, 32)), amount: view(d).getBigUint64(64, true) });
     }
   }
   let total = 0n;

@@ -1,6 +1,6 @@
 import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
+import bs58 from "bs58";
 import { describe, expect, it } from "vitest";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { fundedWallet, localnetControl, rpc, signBase64 } from "./chain.ts";
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";
@@ -65,7 +65,7 @@ describe("relay and transaction lifecycle", () => {
     const other = await fundedWallet();
     const lost = await build("/vault/initialize", { userPubkey: other.publicKey.toBase58() });
     const signed = Uint8Array.from(atob(signBase64(lost.unsignedTransaction, other)), (c) => c.charCodeAt(0));
-    const signature = base58Encode(signed.subarray(1, 65));
+    const signature = bs58.encode(signed.subarray(1, 65));
     const socket = await openSocket(other.publicKey.toBase58());
     await socket.waitFor((m) => m.some((x) => x.event === "snapshot"));
     const tracked = await postJson("/vault/submit", { signature, transactionId: lost.transactionId });

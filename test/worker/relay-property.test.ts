@@ -14,10 +14,10 @@ import {
   TransactionMessage,
   VersionedTransaction,
 } from "@solana/web3.js";
+import bs58 from "bs58";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { associatedTokenAddress, decodeCollateralVault, findVaultAddress } from "../../src/chain/program/index.ts";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { eventually, fundedWallet, rpc } from "./chain.ts";
 import { build, buildSignRelay } from "./flow.ts";
 import { assertEnvelope, hit } from "./fuzz-support.ts";
@@ -298,7 +298,7 @@ describe("POST /vault/submit with random and mutated transactions", () => {
 function firstSignature(b64: string): string | null {
   try {
     const tx = VersionedTransaction.deserialize(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
-    return tx.signatures[0] ? base58Encode(tx.signatures[0]) : null;
+    return tx.signatures[0] ? bs58.encode(tx.signatures[0]) : null;
   } catch {
     return null;
   }

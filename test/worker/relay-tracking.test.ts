@@ -5,10 +5,10 @@
  */
 import { env } from "cloudflare:workers";
 import { Keypair, SystemProgram, Transaction } from "@solana/web3.js";
+import bs58 from "bs58";
 import { describe, expect, it } from "vitest";
 import { transactions } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { ownerHub } from "../../src/platform/stubs.ts";
 import { fundedWallet, rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
@@ -27,7 +27,7 @@ describe("relay tracking", () => {
       SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1 }),
     );
     tx.sign(payer);
-    const signature = base58Encode(tx.signatures[0]!.signature!);
+    const signature = bs58.encode(tx.signatures[0]!.signature!);
     const [row] = await withDb((db) =>
       db
         .insert(transactions)

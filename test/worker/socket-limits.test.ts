@@ -2,13 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { ed25519 } from "@noble/curves/ed25519";
 import { Keypair } from "@solana/web3.js";
+import bs58 from "bs58";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { socketSubscribers } from "../../src/db/schema.ts";
 import type { Bindings } from "../../src/env.ts";
 import { publishAll, subscribedOwners } from "../../src/ingest/notify.ts";
 import { subscriptionPurgeJob } from "../../src/jobs/subscription-purge.ts";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { backgroundServices } from "../../src/platform/services.ts";
 import { ownerHub } from "../../src/platform/stubs.ts";
 import { latestSeq } from "../../src/realtime/event-log.ts";
@@ -60,7 +60,7 @@ async function signIn(wallet: Keypair, signer = wallet) {
   const data = res.body?.data as { nonce: string; message: string; expiresAt: string };
   expect(data.message).toContain(owner);
   expect(data.message).toContain(`Nonce: ${data.nonce}`);
-  const signature = base58Encode(ed25519.sign(new TextEncoder().encode(data.message), signer.secretKey.slice(0, 32)));
+  const signature = bs58.encode(ed25519.sign(new TextEncoder().encode(data.message), signer.secretKey.slice(0, 32)));
   return { nonce: data.nonce, signature, query: `?nonce=${data.nonce}&signature=${signature}` };
 }
 
@@ -106,7 +106,7 @@ describe("socket caps and sign-in", () => {
     const { nonce } = stranger;
     const late = await connect(
       {},
-      `/ws/${owner}?nonce=${nonce}&signature=${base58Encode(ed25519.sign(new Uint8Array(1), wallet.secretKey.slice(0, 32)))}`,
+      `/ws/${owner}?nonce=${nonce}&signature=${bs58.encode(ed25519.sign(new Uint8Array(1), wallet.secretKey.slice(0, 32)))}`,
     );
     expect(await closedWith(late)).toBe(CLOSE_AUTH_FAILED);
 
@@ -119,7 +119,7 @@ describe("socket caps and sign-in", () => {
     const owner = wallet.publicKey.toBase58();
     const res = await send({ WS_AUTH_NONCE_TTL: "1" }, `/ws/${owner}/nonce`, {});
     const data = res.body?.data as { nonce: string; message: string; expiresAt: string };
-    const signature = base58Encode(ed25519.sign(new TextEncoder().encode(data.message), wallet.secretKey.slice(0, 32)));
+    const signature = bs58.encode(ed25519.sign(new TextEncoder().encode(data.message), wallet.secretKey.slice(0, 32)));
     await eventually(async () => (Date.now() > Date.parse(data.expiresAt) + 50 ? true : undefined));
     const late = await connect({}, `/ws/${owner}?nonce=${data.nonce}&signature=${signature}`);
     expect(await closedWith(late)).toBe(CLOSE_AUTH_FAILED);

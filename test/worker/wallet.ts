@@ -10,10 +10,10 @@ import {
   TransactionMessage,
   VersionedTransaction,
 } from "@solana/web3.js";
+import bs58 from "bs58";
 import { eq, or } from "drizzle-orm";
 import { messageHash } from "../../src/chain/message-hash.ts";
 import { transactions } from "../../src/db/schema.ts";
-import { base58Encode } from "../../src/lib/base58.ts";
 import { rpc } from "./chain.ts";
 import { withDb } from "./ingest-support.ts";
 
@@ -76,7 +76,7 @@ export function walletSign(unsigned: string, edit: WalletEdit, ...signers: Keypa
 /** The first signature of a base64 wire transaction, base58 (its id on chain). */
 export function signatureOf(b64: string): string {
   const tx = VersionedTransaction.deserialize(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  return base58Encode(tx.signatures[0]!);
+  return bs58.encode(tx.signatures[0]!);
 }
 
 /** The message hash of a base64 wire transaction, as the API names a built request's message (hex sha256). */
