@@ -1,5 +1,6 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { eventually } from "../eventually.ts";
 import { type Browser, launch, screenshot } from "./browser.ts";
 
 let browser: Browser;
@@ -7,14 +8,14 @@ let page: Page;
 
 /** Waits until the locator's text matches, failing with the last text seen. */
 async function textMatches(locator: Locator, pattern: RegExp, timeoutMs = 45_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    last = ((await locator.textContent().catch(() => null)) ?? "").trim();
-    if (pattern.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`expected ${pattern} but the page shows: "${last}"`);
+  return eventually(
+    async () => {
+      const text = ((await locator.textContent().catch(() => null)) ?? "").trim();
+      if (pattern.test(text)) return text;
+      throw new Error(`the page shows: "${text}"`);
+    },
+    { timeoutMs, what: `text matching ${pattern}` },
+  );
 }
 
 describe("the dashboard in a real browser", () => {

@@ -1,4 +1,5 @@
 /** Helpers for driving the vault program on the localnet through web3.js `Connection` and spl-token only. */
+
 import { getAccount } from "@solana/spl-token";
 import {
   Connection,
@@ -23,6 +24,7 @@ import {
   type VaultEvent,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
+import { eventually } from "../eventually.ts";
 
 export interface TxResult {
   signature: string;
@@ -80,13 +82,14 @@ export class VaultHarness {
 
   /** Polls getSignatureStatuses until the transaction is confirmed (failed or not). */
   async waitConfirmed(signature: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const { value } = await this.connection.getSignatureStatuses([signature]);
-      const status = value[0]?.confirmationStatus;
-      if (status === "confirmed" || status === "finalized") return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`transaction ${signature} was not confirmed`);
+    await eventually(
+      async () => {
+        const { value } = await this.connection.getSignatureStatuses([signature]);
+        const status = value[0]?.confirmationStatus;
+        return status === "confirmed" || status === "finalized" ? true : undefined;
+      },
+      { timeoutMs: 5_000, everyMs: 25, what: `confirmation of ${signature}` },
+    );
   }
 
   /** simulateTransaction's error and logs for the same transaction, without sending it. */

@@ -27,7 +27,8 @@ import { cursorName, type IngestFigures, ingestFromCursor } from "../../src/inge
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
 import { tvlJob } from "../../src/jobs/tvl.ts";
 import { backgroundServices } from "../../src/platform/services.ts";
-import { confirmed, eventually, fundedWallet, rpc, sendSigned } from "../worker/chain.ts";
+import { eventually } from "../eventually.ts";
+import { confirmed, fundedWallet, rpc, sendSigned } from "../worker/chain.ts";
 import { build, buildSignRelay } from "../worker/flow.ts";
 import { programId, walletWithVault, withDb } from "../worker/ingest-support.ts";
 import { chainTvl, confirmAll, runJobsNow } from "../worker/jobs-support.ts";

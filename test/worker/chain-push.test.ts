@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
 import { chainStream, type StreamStatus } from "../../src/ingest/chain-stream.ts";
-import { eventually, fundedWallet, localnetControl } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet, localnetControl } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { confirmed, ingestPass, lockDirect, openSocket, walletWithVault } from "./ingest-support.ts";
 

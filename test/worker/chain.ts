@@ -1,6 +1,7 @@
 /** Test-side access to the localnet: funding through its dev controls, signing with throw-away wallets. */
 import { Keypair, Transaction, type TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
 import { inject } from "vitest";
+import { eventually } from "../eventually.ts";
 
 /** POSTs to one of the localnet's /localnet/ controls. */
 export async function localnetControl<T = unknown>(path: string, body: unknown = {}): Promise<T> {
@@ -85,24 +86,4 @@ export async function confirmed(signature: string, opts: { url?: string; failOnE
     return level === "confirmed" || level === "finalized" ? true : undefined;
   });
   if (failure) throw new Error(`transaction failed: ${JSON.stringify(failure)}`);
-}
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  everyMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }

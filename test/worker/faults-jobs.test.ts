@@ -7,6 +7,7 @@ import { type BatchItem, reconcileBatch } from "../../src/jobs/reconcile-batch.t
 import { acquireLease, type ReconciliationState, saveState } from "../../src/jobs/reconcile-cursor.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
 import { backgroundServices } from "../../src/platform/services.ts";
+import { eventually } from "../eventually.ts";
 import { restrictedDatabaseUrl } from "./hardening-support.ts";
 import { createVault, runJobsNow, type TestVault, withDb } from "./jobs-support.ts";
 
@@ -50,13 +51,10 @@ const corrupt = (v: TestVault) =>
 
 /** Runs `fn` holding the reconciliation lease, so no other file's reconciliation touches the cache meanwhile. */
 async function holdingReconciliationLease<T>(fn: () => Promise<T>): Promise<T> {
-  let state: ReconciliationState | null = null;
-  for (let i = 0; i < 300 && !state; i++) {
-    state = await withDb((db) => acquireLease(db, Date.now()));
-    if (!state) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!state) throw new Error("the reconciliation lease stayed taken");
-  const held = state;
+  const held: ReconciliationState = await eventually(
+    async () => (await withDb((db) => acquireLease(db, Date.now()))) ?? undefined,
+    { timeoutMs: 30_000, everyMs: 100, what: "the reconciliation lease" },
+  );
   try {
     return await fn();
   } finally {
@@ -96,26 +94,33 @@ describe("database faults during jobs", () => {
     // vault is corrupted again before each try, in case another file's run repaired it in between).
     const walk = { RECONCILIATION_INTERVAL: "1", RECONCILIATION_MAX_BATCHES: "500" };
     const failingUrl = await noLogsDatabaseUrl();
-    let failed = null as typeof jobRuns.$inferSelect | null;
-    for (let i = 0; i < 40 && !failed; i++) {
-      await corrupt(v);
-      await runJobsNow([reconciliationJob], trigger, { ...walk, DATABASE_URL: failingUrl });
-      [failed = null] = await withDb((db) =>
-        db
-          .select()
-          .from(jobRuns)
-          .where(and(eq(jobRuns.trigger, trigger), eq(jobRuns.outcome, "error"))),
-      );
-      if (!failed) await new Promise((r) => setTimeout(r, 250));
-    }
+    const failed = await eventually(
+      async () => {
+        await corrupt(v);
+        await runJobsNow([reconciliationJob], trigger, { ...walk, DATABASE_URL: failingUrl });
+        const [run] = await withDb((db) =>
+          db
+            .select()
+            .from(jobRuns)
+            .where(and(eq(jobRuns.trigger, trigger), eq(jobRuns.outcome, "error"))),
+        );
+        return run;
+      },
+      { timeoutMs: 60_000, everyMs: 250, what: "a reconciliation run that met the failing database" },
+    );
     // Whichever write outside the login's grants came first (this vault's log, or another file's vault's alert).
     expect(failed?.error).toMatch(/cause: .*permission denied for table (reconciliation_logs|alerts).*\[42501\]/s);
 
     // Recovered: the failed run released the lease, the round resumes, and the vault is repaired.
     const recovered = `${trigger}-recovered`;
-    for (let i = 0; i < 40 && (await row(v.owner))?.totalBalance !== 5_000_000n; i++) {
-      await runJobsNow([reconciliationJob], recovered, walk);
-    }
+    await eventually(
+      async () => {
+        if ((await row(v.owner))?.totalBalance === 5_000_000n) return true;
+        await runJobsNow([reconciliationJob], recovered, walk);
+        return undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 0, what: "the repaired vault" },
+    );
     expect(await row(v.owner)).toMatchObject({ totalBalance: 5_000_000n, availableBalance: 5_000_000n });
     const logs = await logsOf(v.owner);
     expect(new Set(logs.map((l) => l.field))).toEqual(new Set(["available_balance", "total_balance"]));

@@ -1,7 +1,8 @@
 /** Shared steps for API tests: build, sign, relay and wait for a status. */
 import type { Keypair } from "@solana/web3.js";
 import { expect } from "vitest";
-import { confirmed, eventually, rpc, signBase64 } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { confirmed, rpc, signBase64 } from "./chain.ts";
 import { call, postJson } from "./helpers.ts";
 
 /** Builds through `path` and returns the response data (asserting 200). */

@@ -2,7 +2,8 @@ import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { lockCollateralIx, unlockCollateralIx } from "../../src/chain/program/index.ts";
 import { chainTransactions, transactions, vaults } from "../../src/db/schema.ts";
-import { eventually, fundedWallet, rpc, signBase64 } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet, rpc, signBase64 } from "./chain.ts";
 import { postJson } from "./helpers.ts";
 import { confirmed, ingestPass, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
 

@@ -15,7 +15,8 @@ import type { Bindings } from "../../src/env.ts";
 import { finalizePass } from "../../src/ingest/finalize.ts";
 import { type IngestOptions, ingestFromCursor } from "../../src/ingest/pipeline.ts";
 import { backgroundServices } from "../../src/platform/services.ts";
-import { confirmed, eventually, fundedWallet, sendSigned } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { confirmed, fundedWallet, sendSigned } from "./chain.ts";
 
 export const programId = () => new PublicKey(inject("programId"));
 export const usdtMint = () => new PublicKey(inject("usdtMint"));
@@ -67,11 +68,13 @@ export async function ingestPass(opts: IngestOptions & { finalize?: boolean } = 
   const services = backgroundServices(env as Bindings, { test: "ingest" });
   try {
     // The Ingestor's own loop may hold the ingestion lease; wait for our turn, as a second writer would.
-    let figures = await ingestFromCursor(env as Bindings, services, opts);
-    for (let i = 0; figures.busy && i < 600; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      figures = await ingestFromCursor(env as Bindings, services, opts);
-    }
+    const figures = await eventually(
+      async () => {
+        const pass = await ingestFromCursor(env as Bindings, services, opts);
+        return pass.busy ? undefined : pass;
+      },
+      { timeoutMs: 60_000, everyMs: 100, what: "an ingestion pass holding the lease" },
+    );
     const finalized = opts.finalize ? await finalizePass(env as Bindings, services) : 0;
     return { ...figures, finalized };
   } finally {

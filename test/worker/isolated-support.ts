@@ -2,6 +2,7 @@
  * The second localnet (isolated chain): only the files that use it send transactions there, so a test can ingest
  * it with a stream of its own and count exactly. Same program id and USDT mint as the shared chain.
  */
+
 import { env } from "cloudflare:workers";
 import { Keypair, type PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import { inject } from "vitest";
@@ -14,6 +15,7 @@ import {
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
 import type { Bindings } from "../../src/env.ts";
+import { eventually } from "../eventually.ts";
 import { confirmed, rpcAt, sendSigned } from "./chain.ts";
 import { programId, usdtMint } from "./ingest-support.ts";
 
@@ -43,16 +45,19 @@ export async function fundIsolated(address: PublicKey, usdt = 0n): Promise<void>
  * blockhash makes it a new transaction.
  */
 export async function sendIsolated(ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const sig = await sendSigned(ixs, signers, { url: isolatedUrl() });
-    try {
+  return eventually(
+    async () => {
+      const sig = await sendSigned(ixs, signers, { url: isolatedUrl() });
       await confirmed(sig, { url: isolatedUrl(), failOnError: true });
       return sig;
-    } catch (err) {
-      if (!String(err).includes("12032") || attempt >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+    },
+    {
+      timeoutMs: 30_000,
+      everyMs: 500,
+      what: "the program to unpause",
+      retryOn: (err) => String(err).includes("12032"),
+    },
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { desc, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { jobRuns, reconciliationLogs, vaults } from "../../src/db/schema.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
+import { eventually } from "../eventually.ts";
 import { chainVaults, createManyVaults, runJobsNow, usdtMint, withDb } from "./jobs-support.ts";
 
 const TRIGGER = "test-chunks";
@@ -25,19 +26,17 @@ describe("reconciliation at scale", () => {
       RECONCILIATION_SINGLE_SCAN_MAX: "0",
     };
     const since = new Date();
-    let complete = false;
-    // Another file's invocation may hold the reconciliation lease for a while: retry until a deadline.
-    const deadline = Date.now() + 150_000;
-    while (!complete && Date.now() < deadline) {
-      await runJobsNow([reconciliationJob], TRIGGER, overrides);
-      const cachedCount = await withDb(async (db) => {
-        const rows = await db.select({ owner: vaults.owner }).from(vaults).where(inArray(vaults.owner, owners));
-        return rows.length;
-      });
-      complete = cachedCount === owners.length;
-      if (!complete) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(complete).toBe(true);
+    // Another file's invocation may hold the reconciliation lease for a while: run again until every vault is cached.
+    await eventually(
+      async () => {
+        await runJobsNow([reconciliationJob], TRIGGER, overrides);
+        const rows = await withDb((db) =>
+          db.select({ owner: vaults.owner }).from(vaults).where(inArray(vaults.owner, owners)),
+        );
+        return rows.length === owners.length ? true : undefined;
+      },
+      { timeoutMs: 150_000, everyMs: 100, what: "every vault of the round in the cache" },
+    );
 
     const runs = await withDb((db) =>
       db.select().from(jobRuns).where(eq(jobRuns.trigger, TRIGGER)).orderBy(desc(jobRuns.startedAt)),

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { alerts, reconciliationLogs, vaults } from "../../src/db/schema.ts";
 import { readState } from "../../src/jobs/reconcile-cursor.ts";
 import { reconciliationJob } from "../../src/jobs/reconciliation.ts";
+import { eventually } from "../eventually.ts";
 import { createVault, donate, runJobsNow, type TestVault, withDb } from "./jobs-support.ts";
 
 /** Reconciliation due at every call (interval 1 s), so each test starts rounds of its own. */
@@ -21,13 +22,13 @@ async function logsFor(owner: string) {
 
 /** Runs reconciliation until `done` holds (other test files share the round, so one run may not reach a vault). */
 async function reconcileUntil<T>(done: () => Promise<T | undefined | null | false>, runs = 40): Promise<T> {
-  for (let i = 0; i < runs; i++) {
-    await runJobsNow([reconciliationJob], "test-reconciliation", DUE);
-    const value = await done();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error("reconciliation did not reach the expected state");
+  return eventually(
+    async () => {
+      await runJobsNow([reconciliationJob], "test-reconciliation", DUE);
+      return (await done()) || undefined;
+    },
+    { timeoutMs: runs * 1_000, everyMs: 150, what: "the state reconciliation was expected to reach" },
+  );
 }
 
 /** Waits until the cache holds the vault at (or after) the slot that created it. */

@@ -19,7 +19,8 @@ import type { Bindings } from "../../src/env.ts";
 import worker from "../../src/index.ts";
 import { runJobs } from "../../src/jobs/dispatch.ts";
 import type { Job } from "../../src/jobs/types.ts";
-import { eventually, fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet, localnetControl, rpc, sendSigned } from "./chain.ts";
 import { ingestPass, programId, usdtMint, withDb } from "./ingest-support.ts";
 
 export { programId, usdtMint, withDb };
@@ -61,28 +62,28 @@ export function sendRaw(ixs: TransactionInstruction[], signers: Keypair[]): Prom
   return sendSigned(ixs, signers, { skipPreflight: true });
 }
 
+class TransactionFailed extends Error {}
+
 /** Waits until every signature is confirmed without error; returns the highest slot. */
 export async function confirmAll(signatures: string[]): Promise<number> {
   let slot = 0;
-  // Generous: with every test file sending transactions at once, the shared localnet's slots slow down.
-  const deadline = Date.now() + 150_000;
   for (let i = 0; i < signatures.length; i += 256) {
     const chunk = signatures.slice(i, i + 256);
-    for (;;) {
-      const { value } = await rpc<{ value: ({ slot: number; err: unknown; confirmationStatus: string } | null)[] }>(
-        "getSignatureStatuses",
-        // Like a real node, the localnet answers from its recent-status cache (150 slots) unless asked to search.
-        [chunk, { searchTransactionHistory: true }],
-      );
-      const failed = value.find((s) => s?.err);
-      if (failed) throw new Error(`transaction failed: ${JSON.stringify(failed.err)}`);
-      if (value.every((s) => s && s.confirmationStatus !== "processed")) {
-        slot = Math.max(slot, ...value.map((s) => s!.slot));
-        break;
-      }
-      if (Date.now() > deadline) throw new Error("transactions not confirmed");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const statuses = await eventually(
+      async () => {
+        const { value } = await rpc<{ value: ({ slot: number; err: unknown; confirmationStatus: string } | null)[] }>(
+          "getSignatureStatuses",
+          // Like a real node, the localnet answers from its recent-status cache (150 slots) unless asked to search.
+          [chunk, { searchTransactionHistory: true }],
+        );
+        const failed = value.find((s) => s?.err);
+        if (failed) throw new TransactionFailed(`transaction failed: ${JSON.stringify(failed.err)}`);
+        return value.every((s) => s && s.confirmationStatus !== "processed") ? value : undefined;
+      },
+      // Generous: with every test file sending transactions at once, the shared localnet's slots slow down.
+      { timeoutMs: 150_000, everyMs: 100, what: "confirmation", retryOn: (e) => !(e instanceof TransactionFailed) },
+    );
+    slot = Math.max(slot, ...statuses.map((s) => s!.slot));
   }
   return slot;
 }

@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { Bindings } from "../../src/env.ts";
 import { raiseAlert } from "../../src/platform/alerts.ts";
 import { metricsStub } from "../../src/platform/metrics/collector.ts";
-import { eventually } from "./chain.ts";
+import { eventually } from "../eventually.ts";
 import { callWithEnv, postJson } from "./helpers.ts";
 import { openSocket, walletWithVault, withDb } from "./ingest-support.ts";
 import { fireCron, runJobsNow } from "./jobs-support.ts";

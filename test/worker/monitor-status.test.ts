@@ -7,7 +7,8 @@ import type { Bindings } from "../../src/env.ts";
 import { ALL_JOBS } from "../../src/jobs/dispatch.ts";
 import { schedulerStub } from "../../src/jobs/scheduler.ts";
 import { ingestor, kickIngestor } from "../../src/platform/stubs.ts";
-import { eventually, rpc } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { rpc } from "./chain.ts";
 import { call } from "./helpers.ts";
 import { fireCron, withDb } from "./jobs-support.ts";
 

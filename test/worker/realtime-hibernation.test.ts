@@ -9,7 +9,8 @@ import { ownerHub } from "../../src/platform/stubs.ts";
 import { RETAINED_EVENTS } from "../../src/realtime/event-log.ts";
 import { alertEvent } from "../../src/realtime/events.ts";
 import { publishToOwner } from "../../src/realtime/publish.ts";
-import { eventually, fundedWallet } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet } from "./chain.ts";
 import { confirmed, ingestPass, lockDirect, openSocket, walletWithVault, withDb } from "./ingest-support.ts";
 
 const subscriberRow = (owner: string) =>

@@ -14,7 +14,8 @@ import {
   transferCollateralIx,
   vaultTokenAccountAddress,
 } from "../../src/chain/program/index.ts";
-import { eventually, fundedWallet, rpc } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet, rpc } from "./chain.ts";
 import { build, buildSignRelay, waitForStatus } from "./flow.ts";
 import { call, postJson } from "./helpers.ts";
 import { ingestPass, programId, usdtMint, walletWithVault } from "./ingest-support.ts";

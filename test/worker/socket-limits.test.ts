@@ -14,7 +14,7 @@ import { ownerHub } from "../../src/platform/stubs.ts";
 import { latestSeq } from "../../src/realtime/event-log.ts";
 import { alertEvent, type OwnerEvent } from "../../src/realtime/events.ts";
 import { CLOSE_AUTH_FAILED, CLOSE_TOO_MANY_SOCKETS } from "../../src/realtime/sockets.ts";
-import { eventually } from "./chain.ts";
+import { eventually } from "../eventually.ts";
 import { freshIp, send } from "./hardening-support.ts";
 import { openSocket, withDb } from "./ingest-support.ts";
 import { runJobsNow } from "./jobs-support.ts";

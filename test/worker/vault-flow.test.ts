@@ -1,7 +1,8 @@
 import { PublicKey } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { decodeCollateralVault, findVaultAddress } from "../../src/chain/program/index.ts";
-import { eventually, fundedWallet, rpc, signBase64 } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet, rpc, signBase64 } from "./chain.ts";
 import { call, postJson } from "./helpers.ts";
 
 const programId = () => new PublicKey(inject("programId"));

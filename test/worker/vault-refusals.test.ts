@@ -2,7 +2,8 @@ import { createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-t
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { findVaultAddress, TOKEN_PROGRAM_ID, vaultTokenAccountAddress } from "../../src/chain/program/index.ts";
-import { confirmed, eventually, fundedWallet, sendSigned, signBase64 } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { confirmed, fundedWallet, sendSigned, signBase64 } from "./chain.ts";
 import { call, postJson } from "./helpers.ts";
 
 /** Initializes a vault through the API and waits until the chain has it. */

@@ -15,7 +15,8 @@ import {
 import { addAuthorizedProgramIx } from "../../src/chain/program/index.ts";
 import { alerts } from "../../src/db/schema.ts";
 import { raiseAggregated } from "../../src/platform/alerts.ts";
-import { eventually, fundedWallet } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet } from "./chain.ts";
 import {
   confirmed,
   ingestPass,

@@ -2,7 +2,8 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { lockCollateralIx } from "../../src/chain/program/index.ts";
 import { chainTransactions, transactions } from "../../src/db/schema.ts";
-import { eventually, fundedWallet } from "./chain.ts";
+import { eventually } from "../eventually.ts";
+import { fundedWallet } from "./chain.ts";
 import { postJson } from "./helpers.ts";
 import { confirmed, ingestPass, programId, sendDirect, walletWithVault, withDb } from "./ingest-support.ts";
 
