@@ -1,9 +1,15 @@
-/** Unit tests of the pure pieces: the token bucket, exact JSON amounts, amount parsing and the Scheduler's stall rule. */
+/**
+ * Unit tests of the pure pieces: the token bucket, exact JSON amounts, amount parsing, the Scheduler's stall rule and
+ * the per-owner events of a committed batch.
+ */
+import { Keypair } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
+import { batchEvents, type CommittedForEvents } from "../../src/ingest/owner-events.ts";
 import { isStalled } from "../../src/jobs/stall.ts";
 import { formatUsdt, parseAmount, U64_MAX } from "../../src/lib/amount.ts";
 import { toJson } from "../../src/lib/json.ts";
 import { liveLeases, takeTokens } from "../../src/lib/token-bucket.ts";
+import type { VaultState } from "../../src/vault/vault-state.ts";
 
 describe("token bucket", () => {
   const rule = { capacity: 3, perMinute: 60 };
@@ -104,5 +110,91 @@ describe("the Scheduler's stall rule", () => {
   it("is not stalled on time, nor before its first run", () => {
     expect(isStalled({ alarmAt: now + interval, lastRunAt: now - interval }, interval, now)).toBe(false);
     expect(isStalled({ alarmAt: now - interval, lastRunAt: null }, interval, now)).toBe(false);
+  });
+});
+
+describe("events of a committed batch", () => {
+  const a = Keypair.generate().publicKey;
+  const b = Keypair.generate().publicKey;
+  const vault = Keypair.generate().publicKey;
+  const engine = Keypair.generate().publicKey;
+  const chainTx = (signature: string, slot: bigint) => ({ signature, slot, blockTime: null });
+  const lock: CommittedForEvents = {
+    decoded: {
+      tx: chainTx("sig-lock", 10n),
+      events: [
+        {
+          index: 0,
+          invoker: null,
+          event: {
+            name: "LockCollateralEvent",
+            data: {
+              user: a,
+              vault,
+              amount: 5n,
+              newLockedBalance: 5n,
+              newAvailableBalance: 95n,
+              lockedBy: engine,
+              timestamp: 0n,
+            },
+          },
+        },
+      ],
+    },
+    rows: [
+      {
+        id: "row-1",
+        owner: a.toBase58(),
+        type: "lock",
+        amount: 5n,
+        eventIndex: 0,
+        counterparty: null,
+        reason: null,
+        requestId: null,
+        positionId: "p-1",
+      },
+    ],
+    failure: null,
+  };
+  const failed: CommittedForEvents = {
+    decoded: { tx: chainTx("sig-failed", 11n), events: [] },
+    rows: [],
+    failure: {
+      instructionIndex: 0,
+      code: 6002,
+      name: "InsufficientBalance",
+      message: "not enough",
+      owners: [a.toBase58(), b.toBase58()],
+      requestIds: new Map([[b.toBase58(), "request-b"]]),
+    },
+  };
+  const state = {
+    address: vault.toBase58(),
+    owner: a.toBase58(),
+    totalBalance: 100n,
+    lockedBalance: 5n,
+    availableBalance: 95n,
+    slot: 11n,
+    mint: null,
+    backing: { tokenAccountBalance: 100n, backedBalance: 100n, unbackedBalance: 0n, isUsdt: true, flags: [] },
+  } as unknown as VaultState;
+
+  it("tells each owner its events in chain order, the specific one after its confirmation, balances last", () => {
+    const byOwner = batchEvents({ committed: [lock, failed], vaults: [state] });
+    expect(byOwner.get(a.toBase58())?.map((e) => e.event)).toEqual([
+      "transaction_confirmed",
+      "collateral_locked",
+      "transaction_failed",
+      "balance_update",
+    ]);
+    expect(byOwner.get(b.toBase58())?.map((e) => e.event)).toEqual(["transaction_failed"]);
+    const locked = byOwner.get(a.toBase58())![1]!.data as Record<string, unknown>;
+    expect(locked).toMatchObject({ amount: 5n, lockedBalance: 5n, positionId: "p-1", authority: engine.toBase58() });
+    const toB = byOwner.get(b.toBase58())![0]!.data as Record<string, unknown>;
+    expect(toB).toMatchObject({ transactionId: "request-b", signature: "sig-failed", error: { code: 6002 } });
+  });
+
+  it("an empty batch tells nobody anything", () => {
+    expect(batchEvents({ committed: [], vaults: [] }).size).toBe(0);
   });
 });
