@@ -21,7 +21,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("*", securityHeaders);
   app.use("*", services);
   app.use("*", countOutcomes);
-  protect(app);
+  protect(app, new Map(OPERATIONS.flatMap((op) => (op.maxBodyBytes ? [[op.path, op.maxBodyBytes] as const] : []))));
   for (const op of OPERATIONS) mountOperation(app, op);
   mountOperation(app, openApiOperation as Operation);
   app.use("/__bench/*", benchRoutes);

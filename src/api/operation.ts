@@ -41,6 +41,8 @@ export interface Operation<
   query?: Q;
   /** A JSON body (read strictly: media type, size, UTF-8, JSON) validated with this schema. */
   body?: B;
+  /** A body cap above the API's MAX_BODY_BYTES (the Helius webhook's batches); refused with 413 past it. */
+  maxBodyBytes?: number;
   /** Requires an x-api-key with this scope (admin keys also pass service operations). */
   scope?: ApiScope;
   /** The rate-limit class (src/api/rate-limit.ts); none: not limited per client. */

@@ -5,9 +5,6 @@ import type { AppEnv } from "./app-env.ts";
 import { fail } from "./envelope.ts";
 import { MAX_BODY_BYTES } from "./validation.ts";
 
-/** Helius batches up to 100 raw transactions, so its webhook gets a larger cap (src/api/operations/webhook-helius.ts). */
-export const MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024;
-
 /** Nothing may load, frame or submit anything: right for JSON, redirects and errors. */
 const STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -91,18 +88,17 @@ const corsFromConfig: MiddlewareHandler<AppEnv> = (c, next) => {
 
 const tooLarge = (limit: number) => (c: Parameters<MiddlewareHandler<AppEnv>>[0]) =>
   fail(c, "PAYLOAD_TOO_LARGE", `The body must not exceed ${limit} bytes`);
-const apiBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
-const webhookBodyLimit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY_BYTES, onError: tooLarge(MAX_WEBHOOK_BODY_BYTES) });
+const capped = (bytes: number) => bodyLimit({ maxSize: bytes, onError: tooLarge(bytes) });
 
 /**
- * Caps every request body, whatever its framing: a Content-Length over the cap is refused unread, and a chunked
- * body (or one without a length) is counted as it streams and refused as soon as it passes the cap.
+ * Registers CORS and body caps (after the services middleware, which they read config from). Every body is capped
+ * at MAX_BODY_BYTES except on the paths an operation gives a larger cap (`maxBodyBytes`: the Helius webhook),
+ * whatever its framing: a Content-Length over the cap is refused unread, and a chunked body (or one without a length)
+ * is counted as it streams and refused as soon as it passes the cap.
  */
-const bodyLimits: MiddlewareHandler<AppEnv> = (c, next) =>
-  c.req.path === "/webhooks/helius" ? webhookBodyLimit(c, next) : apiBodyLimit(c, next);
-
-/** Registers CORS and body caps (after the services middleware, which they read config from). */
-export function protect(app: Hono<AppEnv>): void {
+export function protect(app: Hono<AppEnv>, largerCaps: Map<string, number>): void {
   app.use("*", corsFromConfig);
-  app.use("*", bodyLimits);
+  const standard = capped(MAX_BODY_BYTES);
+  const larger = new Map([...largerCaps].map(([path, bytes]) => [path, capped(bytes)]));
+  app.use("*", (c, next) => (larger.get(c.req.path) ?? standard)(c, next));
 }

@@ -41,8 +41,8 @@ import {
  * happens before anything is written.
  */
 export async function relaySigned(
-  services: Services,
   env: Bindings,
+  services: Services,
   signedTransaction: string,
   transactionId?: string,
 ) {
@@ -68,7 +68,7 @@ export async function relaySigned(
   const target = given ?? (await matchOpenRequest(services, candidate));
   await sendAccepted(services, candidate.wire);
   const row = target ? await bindRelayed(services, target, candidate) : await insertRelayed(services, candidate, state);
-  await trackInHub(services, env, row.vaultOwner, {
+  await trackInHub(env, services, row.vaultOwner, {
     transactionId: row.id,
     wire: toBase64(candidate.wire),
     lastSentAt: Date.now(),
@@ -174,7 +174,7 @@ async function insertRelayed(services: Services, tx: RelayCandidate, state: Chai
  * Nothing about the request changes until the chain shows the transaction is this request's (lifecycle.ts
  * `verifyClaim`); a claim the chain disproves is rejected with its reason, and the status stays as it was.
  */
-export async function trackSignature(services: Services, env: Bindings, signature: string, transactionId: string) {
+export async function trackSignature(env: Bindings, services: Services, signature: string, transactionId: string) {
   const { db } = services.db();
   const row = await findRequest(db, transactionId);
   if (!row || row.origin === "chain") throw new AppError("TRANSACTION_NOT_FOUND", `No request ${transactionId}`);
@@ -191,7 +191,7 @@ export async function trackSignature(services: Services, env: Bindings, signatur
     .set({ claimedSignature: signature, claimStatus: "unverified", claimReason: null, updatedAt: sql`now()` })
     .where(and(eq(transactions.id, row.id), isNull(transactions.signature)))
     .returning();
-  await trackInHub(services, env, row.vaultOwner, {
+  await trackInHub(env, services, row.vaultOwner, {
     transactionId: row.id,
     lastSentAt: Date.now(),
     trackedSince: Date.now(),
@@ -208,7 +208,7 @@ function belongsElsewhere(id: string): AppError {
  * error (the transaction is already sent, GET /transactions/:id reads through to the chain and ingestion binds it),
  * so it only reports false.
  */
-async function trackInHub(services: Services, env: Bindings, owner: string, entry: TrackedRequest): Promise<boolean> {
+async function trackInHub(env: Bindings, services: Services, owner: string, entry: TrackedRequest): Promise<boolean> {
   try {
     await ownerHub(env, owner).track(entry);
     return true;

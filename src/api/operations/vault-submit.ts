@@ -30,8 +30,8 @@ export default defineOperation({
     idempotent(c, idempotencyScope("vault.submit", submitSubject(body)), bodyText, async () => {
       const services = c.get("services");
       const data = body.signedTransaction
-        ? await relaySigned(services, c.env, body.signedTransaction, body.transactionId)
-        : await trackSignature(services, c.env, body.signature!, body.transactionId!);
+        ? await relaySigned(c.env, services, body.signedTransaction, body.transactionId)
+        : await trackSignature(c.env, services, body.signature!, body.transactionId!);
       return { status: 202, data };
     }),
 });

@@ -24,6 +24,7 @@ export default defineOperation({
   summary:
     "Helius webhook (raw or enhanced, batched arrays); `Authorization` must equal HELIUS_WEBHOOK_SECRET. Feeds the ingestion pipeline",
   tag: "ingest",
+  maxBodyBytes: MAX_WEBHOOK_BYTES,
   success: { status: 200, data: webhookData },
   errors: ["UNAUTHORIZED", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "VALIDATION_FAILED"],
   handler: async (c) => {
