@@ -64,8 +64,13 @@ export function defineOperation<P extends z.ZodType, Q extends z.ZodType, B exte
   return op;
 }
 
-/** Errors any operation may answer: a server fault, a misconfiguration, an unreachable RPC. */
-export const COMMON_ERRORS: readonly ErrorCode[] = ["INTERNAL_ERROR", "CONFIG_INVALID", "UPSTREAM_UNAVAILABLE"];
+/** Errors any operation may answer: a server fault, a misconfiguration, an unreachable RPC or database. */
+export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "INTERNAL_ERROR",
+  "CONFIG_INVALID",
+  "UPSTREAM_UNAVAILABLE",
+  "SERVICE_UNAVAILABLE",
+];
 
 /** Errors of reading and validating a JSON body, and of Idempotency-Key (every POST with a body takes one). */
 export const BODY_ERRORS: readonly ErrorCode[] = [
@@ -115,7 +120,7 @@ const jsonBody =
 
 /** The operation's route as the OpenAPI document describes it. */
 export function describedRoute(op: Operation): RouteConfig {
-  const errors = [...new Set([...op.errors, ...COMMON_ERRORS, ...(op.scope ? AUTH_ERRORS : [])])];
+  const errors = documentedErrors(op);
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of errors) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   const responses: RouteConfig["responses"] = {};
@@ -177,6 +182,18 @@ export function describedRoute(op: Operation): RouteConfig {
 }
 
 const AUTH_ERRORS: readonly ErrorCode[] = ["UNAUTHORIZED", "FORBIDDEN"];
+
+/** Every code an operation documents: its own, the common ones, the key's when scoped, 429 when rate limited. */
+export function documentedErrors(op: Operation): ErrorCode[] {
+  return [
+    ...new Set([
+      ...op.errors,
+      ...COMMON_ERRORS,
+      ...(op.scope ? AUTH_ERRORS : []),
+      ...(op.limit ? (["RATE_LIMITED"] as const) : []),
+    ]),
+  ];
+}
 
 /**
  * Mounts an operation: rate limit, then the key's scope, then the body, then params and query (validated by the

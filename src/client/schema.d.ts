@@ -146,6 +146,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -155,7 +164,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -315,6 +324,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -324,7 +342,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -488,6 +506,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -497,7 +524,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -661,6 +688,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -670,7 +706,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -797,7 +833,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -907,7 +943,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -980,7 +1016,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1032,7 +1068,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1086,7 +1122,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1142,7 +1178,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1208,7 +1244,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Unhealthy: the database or the RPC check failed (same envelope); or UPSTREAM_UNAVAILABLE */
+                /** @description Unhealthy: the database or the RPC check failed (same envelope); or UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1292,7 +1328,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1415,7 +1451,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1530,7 +1566,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1652,7 +1688,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1755,7 +1791,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1856,7 +1892,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1973,7 +2009,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2127,6 +2163,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -2136,7 +2181,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2270,6 +2315,15 @@ export interface paths {
                 };
                 /** @description IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_SOL, TRANSACTION_FAILED */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description RATE_LIMITED */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2462,6 +2516,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -2471,7 +2534,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2622,6 +2685,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -2631,7 +2703,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2740,7 +2812,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2924,6 +2996,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -2933,7 +3014,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3012,7 +3093,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3190,6 +3271,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -3199,7 +3289,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3351,6 +3441,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description RATE_LIMITED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description INTERNAL_ERROR, CONFIG_INVALID */
                 500: {
                     headers: {
@@ -3360,7 +3459,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3450,7 +3549,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3668,7 +3767,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description UPSTREAM_UNAVAILABLE */
+                /** @description UPSTREAM_UNAVAILABLE, SERVICE_UNAVAILABLE */
                 503: {
                     headers: {
                         [name: string]: unknown;

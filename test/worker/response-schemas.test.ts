@@ -1,7 +1,7 @@
 import { Keypair } from "@solana/web3.js";
 import { describe, expect, inject, it } from "vitest";
 import { openApiOperation } from "../../src/api/openapi.ts";
-import { errorEnvelope, type Operation, type Success } from "../../src/api/operation.ts";
+import { documentedErrors, errorEnvelope, type Operation, type Success } from "../../src/api/operation.ts";
 import { OPERATIONS } from "../../src/api/operations/index.ts";
 import { fundedWallet } from "./chain.ts";
 import { jsonInit, type Sent, send } from "./hardening-support.ts";
@@ -24,7 +24,7 @@ function expectDocumented(op: Operation, res: Sent): void {
   if (!success) {
     const parsed = errorEnvelope.safeParse(res.body);
     expect(parsed.success, label).toBe(true);
-    expect(op.errors, label).toContain(res.body?.error?.code);
+    expect(documentedErrors(op), label).toContain(res.body?.error?.code);
     return;
   }
   if ("data" in success) {
@@ -126,6 +126,33 @@ describe("documented responses", () => {
       "post /webhooks/helius",
     ];
     expect(ALL.map(name).filter((n) => !succeeded.includes(n) && !refusedOnPurpose.includes(n))).toEqual([]);
+  });
+
+  it("every refusal of a malformed request is an error the operation documents", async () => {
+    const refusals: string[] = [];
+    for (const op of ALL) {
+      const path = op.path.replace(/\{\w+\}/g, "x");
+      const tries: Array<[string, RequestInit]> = [];
+      if (op.scope) tries.push([path, { method: op.method.toUpperCase() }]);
+      const headers = { ...ADMIN, "content-type": "application/json" };
+      if (op.params) tries.push([path, { method: op.method.toUpperCase(), headers, body: op.body ? "{}" : undefined }]);
+      if (op.query)
+        tries.push([`${op.path.replace(/\{\w+\}/g, Keypair.generate().publicKey.toBase58())}?zz=1`, { headers }]);
+      if (op.body) tries.push([path, { method: "POST", headers, body: "{" }]);
+      for (const [url, init] of tries) {
+        const res = await send({}, url, init);
+        refusals.push(`${name(op)} ${res.status}`);
+        expect(res.status, `${name(op)} ${url}: ${res.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+        expectDocumented(op, res);
+      }
+    }
+    // Every operation with an input or a key was refused at least once.
+    const refused = new Set(refusals.map((r) => r.split(" ").slice(0, 2).join(" ")));
+    expect(
+      ALL.filter((op) => op.scope || op.params || op.query || op.body)
+        .map(name)
+        .filter((n) => !refused.has(n)),
+    ).toEqual([]);
   });
 
   it("the OpenAPI document describes every operation's success and error bodies", async () => {
