@@ -17,6 +17,7 @@ import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import { buildDashboard } from "./build-dashboard.ts";
 import { ACK_FLAG, type DeployPlan, planDeploy } from "./deploy-plan.ts";
 import { applyMigrations } from "./migrate.ts";
+import { writeOperationsIndex } from "./operations-index.ts";
 import { DEV_DIR, ROOT } from "./stack.ts";
 
 const CONFIG_PATH = join(ROOT, "wrangler.toml");
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     console.error(`\nrefused (${plan.refusals.length}):\n${plan.refusals.map((r) => `  ✗ ${r}`).join("\n")}`);
     process.exit(1);
   }
+  await writeOperationsIndex();
   await buildDashboard({ sourcemap: false, extraConnectSrc: [] });
   console.log("dashboard  built without source maps; CSP in dist/site/_headers");
   await bundleCheck(plan);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeOperationsIndex } from "./operations-index.ts";
 import { DEV_DIR, ROOT } from "./stack.ts";
 
 export interface WranglerDev {
@@ -20,6 +21,8 @@ export async function startWranglerDev(opts: {
   /** Own folder for the env file and the local state (Durable Objects), so a test stack never shares `npm run dev`'s. */
   stateDir?: string;
 }): Promise<WranglerDev> {
+  // The operation list is generated from src/api/operations/ before the Worker is bundled.
+  await writeOperationsIndex();
   const dir = opts.stateDir ?? DEV_DIR;
   await mkdir(dir, { recursive: true });
   const envFile = join(dir, "worker.env");

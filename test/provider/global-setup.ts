@@ -9,11 +9,14 @@ import "../provided-context.ts";
 import { startLocalnet } from "../../dev/localnet/index.ts";
 import { PROFILES } from "../../dev/localnet/profile.ts";
 import { applyMigrations } from "../../dev/migrate.ts";
+import { writeOperationsIndex } from "../../dev/operations-index.ts";
 import { testDatabase } from "../../dev/stack.ts";
 import { startWsProxy } from "../../dev/ws-proxy.ts";
 import { TEST_PROVIDER_PROFILE } from "./profile.ts";
 
 export default async function setup(project: TestProject) {
+  // The Worker under test is bundled from src/: its operation list first (dev/operations-index.ts).
+  await writeOperationsIndex();
   const database = await testDatabase();
   await applyMigrations(database.url);
   const proxy = await startWsProxy();
