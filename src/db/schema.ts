@@ -34,7 +34,7 @@ export const TRANSACTION_TYPES = [
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
-/** Values of `transactions.status`: the request state machine's statuses (src/vault/request-state.ts). */
+/** Values of `transactions.status`: the request state machine's statuses (src/db/request-state.ts). */
 export const TRANSACTION_STATUSES = REQUEST_STATUSES;
 export type TransactionStatus = RequestStatus;
 

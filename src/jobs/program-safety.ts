@@ -16,7 +16,7 @@ const RETRY_SEC = 600;
 export type SafetyFigures = SafetyResult & { version: string; programId: string };
 
 /**
- * Program safety by simulation (monitor/program-safety.ts), from the minute cron: on start — the first tick with no
+ * Program safety by simulation (jobs/program-safety-check.ts), from the minute cron: on start — the first tick with no
  * check yet, or after a deploy of another version or program id — then every PROGRAM_SAFETY_INTERVAL; an untested,
  * inconclusive or failed check is retried after 10 minutes. A program that lets a stranger move collateral keeps one
  * critical `program_exposed` alert open; a check that finds it safe resolves it.

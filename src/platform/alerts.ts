@@ -17,7 +17,7 @@ export interface AlertInput {
 
 /**
  * Counts raises, acknowledgements and resolutions made by this isolate. An invocation that sees it move delivers
- * the outbox as it ends (realtime/services.ts) — a hint only: the minute cron delivers whatever a hint missed.
+ * the outbox as it ends (platform/services.ts) — a hint only: the minute cron delivers whatever a hint missed.
  */
 let alertActivity = 0;
 export const alertActivityCount = (): number => alertActivity;

@@ -5,7 +5,7 @@ import { singletonStub } from "../singletons.ts";
 import { type Labels, labelKey } from "./labels.ts";
 import type { CounterDelta, Metrics } from "./store.ts";
 
-/** The Metrics singleton's stub (jobs/singletons.ts: one generation at a time). */
+/** The Metrics singleton's stub (platform/singletons.ts: one generation at a time). */
 export function metricsStub(env: Bindings): DurableObjectStub<Metrics> {
   return singletonStub(env.METRICS, loadConfig(env), "metrics");
 }
